@@ -1,0 +1,52 @@
+"""cvcore: a plugin-based computer-vision toolkit on MXNet Gluon."""
+from ._threads import set_default_threads
+
+set_default_threads()  # before anything imports mxnet
+
+from .component import Component  # noqa: E402
+from .errors import (  # noqa: E402
+    ConfigError,
+    CvcoreError,
+    IncompatiblePartsError,
+    PluginConflictError,
+    PluginError,
+    UnknownComponentError,
+)
+from .hookspecs import KINDS, hookimpl  # noqa: E402
+from .plugins import available, get, register_plugin  # noqa: E402
+from .task import Task  # noqa: E402
+from .zoo import ModelRecipe, WeightsSpec, get_model, list_models, model_component  # noqa: E402
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # Pipeline imports mxnet; keep `import cvcore` light for the CLI and plugins.
+    if name == "Pipeline":
+        from .pipeline import Pipeline
+
+        return Pipeline
+    raise AttributeError(f"module 'cvcore' has no attribute {name!r}")
+
+
+__all__ = [
+    "KINDS",
+    "Component",
+    "ConfigError",
+    "CvcoreError",
+    "IncompatiblePartsError",
+    "ModelRecipe",
+    "Pipeline",
+    "PluginConflictError",
+    "PluginError",
+    "Task",
+    "UnknownComponentError",
+    "WeightsSpec",
+    "available",
+    "get",
+    "get_model",
+    "hookimpl",
+    "list_models",
+    "model_component",
+    "register_plugin",
+]

@@ -1,0 +1,50 @@
+"""The core's own parts, registered through the same hooks as any plugin."""
+from __future__ import annotations
+
+from .component import Component
+from .hookspecs import hookimpl
+
+
+@hookimpl
+def cvcore_heads():
+    from .nn.heads import ClassifierHead
+
+    return [Component("classifier", ClassifierHead, "Global average pooling + dense layer to class logits.", {"in_features": 1})]
+
+
+@hookimpl
+def cvcore_losses():
+    from .losses import SoftmaxCrossEntropy
+
+    return [Component("softmax_cross_entropy", SoftmaxCrossEntropy, "Softmax cross-entropy with optional label smoothing.")]
+
+
+@hookimpl
+def cvcore_metrics():
+    from .metrics.classification import TopKAccuracy
+
+    return [Component("accuracy", TopKAccuracy, "Top-1 and top-5 accuracy (top_k=(1, 5)).")]
+
+
+@hookimpl
+def cvcore_deploy_transforms():
+    from .deploy import transforms
+
+    return [
+        Component("hybridize", transforms.hybridize, "Static graph and memory, conv+bn+relu fused by oneDNN."),
+        Component("export", transforms.export, "Symbol JSON + params that gluon.SymbolBlock.imports loads."),
+    ]
+
+
+@hookimpl
+def cvcore_datasets():
+    from .data.folder import ImageFolderDataset
+
+    return [Component("image_folder", ImageFolderDataset, "Classification images in root/<split>/<class>/<image>.")]
+
+
+@hookimpl
+def cvcore_tasks():
+    from .tasks.classification import ClassificationTask
+
+    return [Component("classification", ClassificationTask, "Image classification with top-1/top-5 accuracy.")]

@@ -1,0 +1,1 @@
+"""Deployment: transforms of a trained network and the benchmark harness."""

@@ -1,0 +1,35 @@
+"""The network of a pipeline: backbone -> (neck) -> head, as one HybridBlock."""
+from __future__ import annotations
+
+from mxnet.gluon import HybridBlock
+
+
+class AssembledNet(HybridBlock):
+    """Runs ``head(*neck(*backbone(x)[-n:])[-m:])``.
+
+    Parameters are named structurally ``backbone.*``, ``neck.*``, ``head.*``,
+    so a saved file reads like the recipe that made it.
+    """
+
+    def __init__(self, backbone: HybridBlock, head: HybridBlock, neck: HybridBlock | None = None, *, num_features: int = 1, head_features: int = 1):
+        super().__init__(prefix="")
+        self.num_features = num_features
+        self.head_features = head_features
+        with self.name_scope():
+            self.backbone = backbone
+            if neck is not None:
+                self.neck = neck
+            self.head = head
+        self.has_neck = neck is not None
+
+    def hybrid_forward(self, F, x):
+        features = self.backbone(x)
+        if not isinstance(features, (list, tuple)):
+            features = (features,)
+        features = tuple(features)[-self.num_features:]
+        if self.has_neck:
+            features = self.neck(*features)
+            if not isinstance(features, (list, tuple)):
+                features = (features,)
+            features = tuple(features)[-self.head_features:]
+        return self.head(*features)

@@ -1,0 +1,358 @@
+"""Pipelines: parts from any plugin assembled at run time into one trainable network."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import mxnet as mx
+from mxnet import gluon
+
+from . import weights
+from .errors import ConfigError, CvcoreError, IncompatiblePartsError
+from .nn.assembled import AssembledNet
+from .plugins import get
+from .task import Task
+from .zoo import get_recipe
+
+PART_KINDS = ("backbone", "neck", "head", "loss", "metric")
+CONFIG_FILE = "pipeline.toml"
+PARAMS_FILE = "model.params"
+GRAPH_PREFIX = "deployed"
+
+
+@dataclass
+class Part:
+    """One part as asked for: a registry name with options, or a ready object."""
+
+    kind: str
+    name: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    obj: Any = None
+
+    @classmethod
+    def parse(cls, kind: str, spec: Any) -> "Part | None":
+        if spec is None:
+            return None
+        if isinstance(spec, str):
+            return cls(kind, spec)
+        if isinstance(spec, Mapping):
+            options = dict(spec)
+            name = options.pop("name", None)
+            if not isinstance(name, str):
+                raise ConfigError(f"The {kind} table needs name = \"...\" (a registered {kind}); got {dict(spec)!r}")
+            return cls(kind, name, options)
+        return cls(kind, obj=spec)
+
+    @property
+    def label(self) -> str:
+        return repr(self.name) if self.name else f"<{type(self.obj).__name__} object>"
+
+    def config(self) -> dict[str, Any]:
+        if self.name is None:
+            raise CvcoreError(
+                f"The {self.kind} was given as a {type(self.obj).__name__} object, so no config can name it; "
+                f"register it through a plugin (cvcore.register_plugin) and pass its name instead."
+            )
+        return {"name": self.name, **self.options}
+
+
+class Pipeline:
+    """A task with its backbone, optional neck, head, loss and metric, as one network.
+
+    Every part is a registry name (``"resnet50_v1b"``), a table of options with a
+    ``name`` (``{"name": "resnet50_v1b", "norm_layer": "SyncBatchNorm"}``), or
+    a ready object. Other keyword options (``classes=10``, ``data={...}``,
+    ``train={...}``) are the same names as the top-level keys of a TOML config.
+    """
+
+    def __init__(
+        self,
+        task: str | Task = "classification",
+        backbone: Any = None,
+        neck: Any = None,
+        head: Any = None,
+        loss: Any = None,
+        metric: Any = None,
+        *,
+        ctx: mx.Context | list | None = None,
+        **options: Any,
+    ) -> None:
+        self.task_name = task if isinstance(task, str) else (task.name or type(task).__name__)
+        self.task: Task = get("task", task).build() if isinstance(task, str) else task
+        if not isinstance(self.task, Task):
+            raise TypeError(f"Task {self.task_name!r} built a {type(self.task).__name__}, not a cvcore.Task")
+        self.options: dict[str, Any] = dict(options)
+        self.ctx = [ctx] if isinstance(ctx, mx.Context) else list(ctx or [mx.cpu()])
+        defaults = {"head": self.task.default_head, "loss": self.task.default_loss, "metric": self.task.default_metric}
+        specs = {"backbone": backbone, "neck": neck, "head": head, "loss": loss, "metric": metric}
+        self.parts: dict[str, Part | None] = {
+            kind: Part.parse(kind, specs[kind] if specs[kind] is not None else defaults.get(kind)) for kind in PART_KINDS
+        }
+        if self.parts["backbone"] is None:
+            raise ConfigError(f"A {self.task_name} pipeline needs a backbone (a registered name or a HybridBlock).")
+        if self.parts["head"] is None:
+            raise ConfigError(f"Task {self.task_name!r} has no default head: pass head=...")
+        self.model_name: str | None = None
+        self.deployed: list[dict[str, Any]] = []
+        self.net: gluon.HybridBlock = self._assemble()
+        self.loss = self._build_simple("loss")
+        self.metric = self._build_simple("metric")
+        _initialize(self.net, self.ctx)
+
+    # -- assembly ------------------------------------------------------------------
+    def _assemble(self) -> AssembledNet:
+        neck_part, head_part = self.parts["neck"], self.parts["head"]
+        first = neck_part or head_part
+        wanted = _in_features(first)
+        backbone = self._build_backbone(wanted, first)
+        channels, strides = tuple(backbone.out_channels)[-wanted:], tuple(backbone.strides)[-wanted:]
+        neck = None
+        if neck_part is not None:
+            neck = self._build_consumer(neck_part, channels, strides)
+            _check_exposes(neck, "neck", neck_part.label)
+            channels, strides = tuple(neck.out_channels), tuple(neck.strides)
+            head_wants = _in_features(head_part)
+            if len(channels) < head_wants:
+                raise IncompatiblePartsError(
+                    f"The head {head_part.label} needs {head_wants} feature maps but the neck {neck_part.label} "
+                    f"gives {len(channels)}."
+                )
+            channels, strides = channels[-head_wants:], strides[-head_wants:]
+        else:
+            head_wants = wanted
+        head = self._build_consumer(head_part, channels, strides, self.task.head_options(self.options))
+        return AssembledNet(backbone, head, neck, num_features=wanted, head_features=head_wants)
+
+    def _build_backbone(self, wanted: int, consumer: Part) -> gluon.HybridBlock:
+        part = self.parts["backbone"]
+        if part.obj is not None:
+            backbone = part.obj
+        else:
+            component = get("backbone", part.name)
+            backbone = component.build(**part.options)
+            _check_exposes(backbone, "backbone", part.label)
+            names = tuple(getattr(backbone, "feature_names", ()))
+            if len(backbone.out_channels) < wanted and "out_features" not in part.options and len(names) >= wanted:
+                backbone = component.build(out_features=names[-wanted:], **part.options)
+        _check_exposes(backbone, "backbone", part.label)
+        if not isinstance(backbone, gluon.HybridBlock):
+            raise IncompatiblePartsError(f"The backbone {part.label} is a {type(backbone).__name__}, not a HybridBlock.")
+        given = len(backbone.out_channels)
+        if given < wanted:
+            can = tuple(getattr(backbone, "feature_names", ()))
+            raise IncompatiblePartsError(
+                f"The {consumer.kind} {consumer.label} needs {wanted} feature maps but the backbone {part.label} "
+                f"gives {given}" + (f" (it can give at most {len(can)}: {', '.join(can)})." if can else ".")
+            )
+        return backbone
+
+    def _build_consumer(self, part: Part, channels: tuple, strides: tuple, defaults: Mapping | None = None):
+        if part.obj is not None:
+            return part.obj
+        options = {**(defaults or {}), **part.options}
+        return get(part.kind, part.name).build(in_channels=channels, in_strides=strides, **options)
+
+    def _build_simple(self, kind: str) -> Any:
+        part = self.parts[kind]
+        if part is None:
+            return None
+        return part.obj if part.obj is not None else get(kind, part.name).build(**part.options)
+
+    # -- construction from files and the zoo ---------------------------------------------------
+    @classmethod
+    def from_config(cls, path: str | os.PathLike, **overrides: Any) -> "Pipeline":
+        """Assemble the pipeline a TOML file describes; ``overrides`` merge over it."""
+        return cls(**merge_config(read_config(path), overrides))
+
+    @classmethod
+    def from_model(cls, name: str, pretrained: bool | str = False, **overrides: Any) -> "Pipeline":
+        """Assemble zoo model ``name``; ``pretrained`` is ``True`` (weight store) or a ``.params`` path."""
+        recipe = get_recipe(name)
+        pipeline = cls(**merge_config(recipe.config(), overrides))
+        pipeline.model_name = name
+        if pretrained:
+            name_map = recipe.weights.name_map if recipe.weights else {}
+            if pretrained is True:
+                if recipe.weights is None:
+                    raise weights.WeightsError(f"Model {name!r} has no pretrained weights in the zoo.")
+                path = weights.fetch(recipe.weights, name)
+            else:
+                path = Path(pretrained)
+            weights.load_into(pipeline.net, path, name_map, ctx=pipeline.ctx)
+        return pipeline
+
+    def config(self) -> dict[str, Any]:
+        """The pipeline as a configuration (what ``save`` writes as TOML)."""
+        config: dict[str, Any] = {"task": self.task_name}
+        for kind, part in self.parts.items():
+            if part is not None:
+                config[kind] = part.config()
+        config.update(self.options)
+        if self.model_name:
+            config["model"] = self.model_name
+        return config
+
+    # -- the task's verbs --------------------------------------------------------------
+    def fit(self, train_data: Any = None, val_data: Any = None, **options: Any) -> dict[str, Any]:
+        """Train with the shared engine; ``options`` override the config's ``[train]`` table."""
+        self._require_trainable("fit")
+        from .train.loop import fit
+
+        train_data = train_data if train_data is not None else self.task.dataset(self, "train")
+        return fit(self, train_data, val_data, **{**dict(self.options.get("train") or {}), **options})
+
+    def evaluate(self, data: Any = None, **options: Any) -> dict[str, float]:
+        """The metric's values on ``data`` (default: the config's validation split)."""
+        data = data if data is not None else self.task.dataset(self, "val")
+        return self.task.evaluate(self, data, **options)
+
+    def predict(self, inputs: Any, **options: Any) -> Any:
+        return self.task.predict(self, inputs, **options)
+
+    def example(self, batch_size: int | None = None) -> mx.nd.NDArray:
+        """An input batch of the pipeline's input shape (for tracing and benchmarks)."""
+        shape = list(self.options.get("input_shape") or self.task.default_input_shape)
+        if batch_size is not None:
+            shape[0] = batch_size
+        return mx.nd.random.uniform(-1, 1, shape=tuple(shape), ctx=self.ctx[0])
+
+    def deploy(self, transform: str, *, example: Any = None, calib_data: Any = None, **options: Any) -> "Pipeline":
+        """Apply a deploy transform (``hybridize``, ``export``, ``int8``, ...) to ``self.net``, in place."""
+        component = get("transform", transform)
+        example = example if example is not None else self.example()
+        self.net = component.factory(self.net, example=example, calib_data=calib_data, **options)
+        self.deployed.append({"transform": transform, **{k: v for k, v in options.items() if _is_plain(v)}})
+        return self
+
+    def _require_trainable(self, verb: str) -> None:
+        if not isinstance(self.net, AssembledNet):
+            raise CvcoreError(
+                f"Cannot {verb}: this pipeline's network is a deployed graph ({type(self.net).__name__}). "
+                "Load the pipeline's trainable form (Pipeline.from_config) to train it."
+            )
+
+    # -- persistence ----------------------------------------------------------------
+    def save(self, directory: str | os.PathLike) -> Path:
+        """Write the TOML config, the parameters and, after deploy, the exported graph.
+
+        Files are written next to their final names and renamed into place, so
+        an interrupted save never leaves a half-written file behind.
+        """
+        import tomli_w
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        config = self.config()
+        if self.deployed:
+            config["deployed"] = self.deployed
+        staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=directory))
+        try:
+            (staging / CONFIG_FILE).write_bytes(tomli_w.dumps(config).encode())
+            if isinstance(self.net, AssembledNet):
+                self.net.save_parameters(str(staging / PARAMS_FILE))
+            if self.deployed:
+                self.net.export(str(staging / GRAPH_PREFIX))
+            for stale in directory.glob(f"{GRAPH_PREFIX}-*"):
+                stale.unlink()
+            for item in staging.iterdir():
+                os.replace(item, directory / item.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike, *, ctx: mx.Context | list | None = None) -> "Pipeline":
+        """Reload what :meth:`save` wrote; a deployed pipeline reloads its exported graph."""
+        directory = Path(directory)
+        config = read_config(directory / CONFIG_FILE)
+        deployed = config.pop("deployed", [])
+        model_name = config.pop("model", None)
+        pipeline = cls(**config, ctx=ctx)
+        pipeline.model_name = model_name
+        if deployed:
+            pipeline.net = load_graph(directory / GRAPH_PREFIX, pipeline.ctx)
+            pipeline.deployed = list(deployed)
+        else:
+            weights.load_into(pipeline.net, directory / PARAMS_FILE, ctx=pipeline.ctx)
+        return pipeline
+
+
+def load_graph(prefix: Path, ctx: list) -> gluon.SymbolBlock:
+    """A ``SymbolBlock`` from an exported ``prefix-symbol.json`` / ``prefix-0000.params`` pair."""
+    symbol_file, params_file = Path(f"{prefix}-symbol.json"), Path(f"{prefix}-0000.params")
+    for required in (symbol_file, params_file):
+        if not required.is_file():
+            raise weights.WeightsError(f"The deployed graph file {required} is missing.")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        block = gluon.SymbolBlock.imports(str(symbol_file), ["data"], str(params_file), ctx=ctx)
+    block.hybridize(static_alloc=True, static_shape=True)
+    return block
+
+
+def read_config(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a TOML pipeline config; malformed files raise :class:`ConfigError` naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"Config file {path} does not exist.")
+    try:
+        with open(path, "rb") as handle:
+            config = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    if "task" not in config:
+        raise ConfigError(f"{path} has no top-level task = \"...\" (e.g. task = \"classification\").")
+    return config
+
+
+def merge_config(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Overrides win; a part override without ``name`` only changes that part's options."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        old = merged.get(key)
+        if key in PART_KINDS and isinstance(value, Mapping) and "name" not in value and isinstance(old, (Mapping, str)):
+            old = {"name": old} if isinstance(old, str) else dict(old)
+            merged[key] = {**old, **value}
+        elif key in ("data", "train") and isinstance(value, Mapping) and isinstance(old, Mapping):
+            merged[key] = {**old, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _in_features(part: Part) -> int:
+    if part.obj is not None:
+        return int(getattr(part.obj, "in_features", 1))
+    return int(get(part.kind, part.name).meta.get("in_features", 1))
+
+
+def _check_exposes(block: Any, kind: str, label: str) -> None:
+    missing = [attr for attr in ("out_channels", "strides") if not hasattr(block, attr)]
+    if missing:
+        raise IncompatiblePartsError(
+            f"The {kind} {label} does not expose {' and '.join(missing)}; every {kind} must "
+            f"(see the cvcore_{kind}s hook in cvcore.hookspecs)."
+        )
+
+
+def _initialize(net: gluon.Block, ctx: list) -> None:
+    pending = [p for p in net.collect_params().values() if p._data is None and not p._deferred_init]
+    for param in pending:
+        param.initialize(init=None, default_init=mx.init.Xavier(magnitude=2), ctx=ctx)
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _is_plain(v) for k, v in value.items())
+    return False

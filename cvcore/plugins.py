@@ -1,0 +1,256 @@
+"""Plugin discovery and isolation on top of pluggy.
+
+Plugins are found through the ``cvcore.plugins`` entry-point group. A plugin
+that fails to import, declares an unknown hook, or returns malformed
+components is unregistered with a warning and shown as ``broken`` by
+``cvcore plugins``; the rest keeps working.
+
+Switches (read once, when the plugin host is first used):
+
+- ``CVCORE_PLUGINS_AUTOLOAD=0``: load no installed plugins (built-ins only).
+- ``CVCORE_PLUGINS_DISABLE=name1,name2``: skip these plugins (entry-point or
+  distribution names).
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import threading
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import importlib_metadata
+import pluggy
+
+from . import hookspecs
+from .component import Component
+from .errors import PluginError
+from .hookspecs import KINDS
+from .registry import Entry, Registry
+
+ENTRY_POINT_GROUP = "cvcore.plugins"
+BUILTIN_PLUGIN = "cvcore"
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin was skipped because it could not be loaded or broke the contract."""
+
+
+@dataclass
+class PluginInfo:
+    """What ``cvcore plugins`` shows for one plugin."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    status: str = "ok"  # ok | broken | disabled
+    error: str | None = None
+    module: str | None = None
+    plugin: Any = field(default=None, repr=False)
+
+
+def _switch_list(value: str | None) -> set[str]:
+    return {part.strip() for part in (value or "").split(",") if part.strip()}
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+class PluginHost:
+    """Owns the pluggy manager, the plugins' statuses and the registry."""
+
+    def __init__(self, *, autoload: bool | None = None, disabled: Iterable[str] | None = None) -> None:
+        if autoload is None:
+            autoload = os.environ.get("CVCORE_PLUGINS_AUTOLOAD", "1").strip().lower() not in {"0", "false", "no", "off"}
+        self.disabled = set(disabled) if disabled is not None else _switch_list(os.environ.get("CVCORE_PLUGINS_DISABLE"))
+        self.manager = pluggy.PluginManager(hookspecs.PROJECT)
+        self.manager.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self._registry: Registry | None = None
+        self._lock = threading.RLock()
+        self._load_builtins()
+        if autoload:
+            self.load_entry_points()
+
+    # -- loading -----------------------------------------------------------
+    def _load_builtins(self) -> None:
+        from . import builtins
+
+        info = PluginInfo(BUILTIN_PLUGIN, "cvcore", _version("cvcore"), module=builtins.__name__)
+        self._add(info, builtins)
+
+    def load_entry_points(self, group: str = ENTRY_POINT_GROUP) -> None:
+        """Import and register every installed plugin of ``group``, isolating failures."""
+        seen: set[str] = set()
+        for ep in importlib_metadata.entry_points(group=group):
+            if ep.name in seen:  # the same distribution visible twice on sys.path
+                continue
+            seen.add(ep.name)
+            dist = ep.dist.name if ep.dist is not None else None
+            info = PluginInfo(ep.name, dist, ep.dist.version if ep.dist is not None else None, module=ep.value)
+            if ep.name in self.disabled or (dist and dist in self.disabled):
+                info.status = "disabled"
+                self.plugins[ep.name] = info
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # any import-time failure isolates the plugin
+                self._mark_broken(info, f"import of {ep.value!r} failed: {_one_line(exc)}", exc)
+                continue
+            self._add(info, plugin)
+
+    def register(self, plugin: Any, name: str | None = None) -> str:
+        """Register a plugin object (a module or any object with hookimpls).
+
+        Unlike installed plugins, a plugin registered by hand that breaks the
+        contract raises :class:`PluginError` at once.
+        """
+        name = name or getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{id(plugin):x}"
+        with self._lock:
+            if name in self.plugins and self.plugins[name].status == "ok":
+                raise PluginError(f"A plugin named {name!r} is already registered; pass another name=.")
+            info = PluginInfo(name, module=getattr(plugin, "__name__", type(plugin).__name__))
+            if not self._add(info, plugin):
+                del self.plugins[name]
+                raise PluginError(f"Plugin {name!r} was not registered: {info.error}")
+            return name
+
+    def unregister(self, name: str) -> None:
+        """Remove a plugin registered by name (mainly for tests and notebooks)."""
+        with self._lock:
+            info = self.plugins.pop(name)
+            if self.manager.has_plugin(name):
+                self.manager.unregister(name=name)
+            self._registry = None
+            del info
+
+    def _add(self, info: PluginInfo, plugin: Any) -> bool:
+        with self._lock:
+            self.plugins[info.name] = info
+            info.plugin = plugin
+            problem = _unknown_hooks(self.manager, plugin)
+            if problem:
+                self._mark_broken(info, problem)
+                return False
+            try:
+                self.manager.register(plugin, name=info.name)
+            except ValueError as exc:  # pluggy: the same object or name twice
+                self._mark_broken(info, _one_line(exc))
+                return False
+            except pluggy.PluginValidationError as exc:
+                self._mark_broken(info, _one_line(exc))
+                return False
+            self._registry = None
+            return True
+
+    def _mark_broken(self, info: PluginInfo, error: str, exc: BaseException | None = None) -> None:
+        info.status = "broken"
+        info.error = error
+        self.plugins[info.name] = info
+        if self.manager.has_plugin(info.name):
+            self.manager.unregister(name=info.name)
+        self._registry = None
+        detail = ""
+        if exc is not None and os.environ.get("CVCORE_PLUGINS_TRACE"):
+            detail = "\n" + "".join(traceback.format_exception(exc))
+        warnings.warn(
+            f"cvcore plugin {info.name!r}"
+            + (f" (distribution {info.distribution})" if info.distribution else "")
+            + f" was skipped: {error}{detail}",
+            PluginLoadWarning,
+            stacklevel=3,
+        )
+
+    # -- registry ----------------------------------------------------------
+    @property
+    def registry(self) -> Registry:
+        """The registry of every ok plugin's components, rebuilt after (un)registration."""
+        with self._lock:
+            while self._registry is None:
+                self._registry = self._build_registry()
+            return self._registry
+
+    def _build_registry(self) -> Registry | None:
+        registry = Registry(self.plugins)
+        for kind, hook_name in KINDS.items():
+            caller = getattr(self.manager.hook, hook_name)
+            for impl in caller.get_hookimpls():
+                info = self.plugins[impl.plugin_name]
+                try:
+                    components = list(impl.function() or ())
+                except Exception as exc:
+                    self._mark_broken(info, f"hook {hook_name} raised {_one_line(exc)}", exc)
+                    return None  # start over without the broken plugin
+                for component in components:
+                    if not isinstance(component, Component):
+                        self._mark_broken(
+                            info,
+                            f"hook {hook_name} returned a {type(component).__name__}; "
+                            "it must return cvcore.Component objects",
+                        )
+                        return None
+                    registry.add(Entry(kind, component, info.name))
+        return registry
+
+
+def _unknown_hooks(manager: pluggy.PluginManager, plugin: Any) -> str | None:
+    """Explain hookimpls that match no hookspec (usually a typo), or None."""
+    for attr in dir(plugin):
+        if not attr.startswith("cvcore_"):
+            continue
+        marked = manager.parse_hookimpl_opts(plugin, attr) is not None
+        if attr in KINDS.values():
+            if not marked and callable(getattr(plugin, attr, None)):
+                return f"function {attr} is not decorated with @cvcore.hookimpl"
+            continue
+        if marked:
+            close = difflib.get_close_matches(attr, KINDS.values(), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            return f"unknown hook {attr}{hint}; hooks are {', '.join(KINDS.values())}"
+    return None
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib_metadata.version(distribution)
+    except importlib_metadata.PackageNotFoundError:
+        return None
+
+
+_host: PluginHost | None = None
+_host_lock = threading.Lock()
+
+
+def host() -> PluginHost:
+    """The process-wide plugin host, created on first use."""
+    global _host
+    with _host_lock:
+        if _host is None:
+            _host = PluginHost()
+        return _host
+
+
+def reset_host(**options: Any) -> PluginHost:
+    """Forget every plugin and rediscover (reads the environment switches again)."""
+    global _host
+    with _host_lock:
+        _host = PluginHost(**options)
+        return _host
+
+
+def register_plugin(plugin: Any, name: str | None = None) -> str:
+    """Register a plugin that is not installed as a distribution; returns its name."""
+    return host().register(plugin, name)
+
+
+def available(kind: str) -> list[str]:
+    """Sorted names registered for ``kind`` (``backbone``, ``head``, ``model``, ...)."""
+    return host().registry.available(kind)
+
+
+def get(kind: str, name: str) -> Component:
+    """The component ``name`` of ``kind``; unknown names raise with suggestions."""
+    return host().registry.get(kind, name)

@@ -1,0 +1,116 @@
+"""Registries of parts, filled from the plugins' hooks, with helpful lookups."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+from .catalog import first_party_provider
+from .component import Component
+from .errors import PluginConflictError, UnknownComponentError
+from .hookspecs import KINDS
+
+if TYPE_CHECKING:
+    from .plugins import PluginInfo
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A component as registered: its kind and the plugin that provided it."""
+
+    kind: str
+    component: Component
+    plugin: str
+
+    @property
+    def name(self) -> str:
+        return self.component.name
+
+
+def check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        close = difflib.get_close_matches(kind, KINDS, n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"Unknown kind of part {kind!r}.{hint} Kinds: {', '.join(KINDS)}.")
+
+
+class Registry:
+    """Every registered component, by kind and name."""
+
+    def __init__(self, plugins: dict[str, "PluginInfo"]) -> None:
+        self._entries: dict[str, dict[str, Entry]] = {kind: {} for kind in KINDS}
+        self._plugins = plugins
+
+    def add(self, entry: Entry) -> None:
+        table = self._entries[entry.kind]
+        previous = table.get(entry.name)
+        if previous is not None:
+            raise PluginConflictError(
+                f"Two plugins register the {entry.kind} {entry.name!r}: "
+                f"{self._describe(previous.plugin)} and {self._describe(entry.plugin)}. "
+                f"Uninstall one, or disable it with CVCORE_PLUGINS_DISABLE={entry.plugin}."
+            )
+        table[entry.name] = entry
+
+    def _describe(self, plugin: str) -> str:
+        info = self._plugins.get(plugin)
+        if info is not None and info.distribution:
+            return f"plugin {plugin!r} (distribution {info.distribution})"
+        return f"plugin {plugin!r}"
+
+    def available(self, kind: str) -> list[str]:
+        check_kind(kind)
+        return sorted(self._entries[kind])
+
+    def entries(self, kind: str) -> Iterator[Entry]:
+        check_kind(kind)
+        for name in sorted(self._entries[kind]):
+            yield self._entries[kind][name]
+
+    def entry(self, kind: str, name: str) -> Entry:
+        check_kind(kind)
+        found = self._entries[kind].get(name)
+        if found is None:
+            raise UnknownComponentError(self._unknown_message(kind, name))
+        return found
+
+    def get(self, kind: str, name: str) -> Component:
+        return self.entry(kind, name).component
+
+    def find(self, name: str) -> list[Entry]:
+        """Every entry called ``name``, whatever its kind."""
+        return [table[name] for table in self._entries.values() if name in table]
+
+    def provided_by(self, plugin: str) -> dict[str, list[str]]:
+        """Kind -> names that ``plugin`` registered."""
+        out: dict[str, list[str]] = {}
+        for kind, table in self._entries.items():
+            names = sorted(n for n, e in table.items() if e.plugin == plugin)
+            if names:
+                out[kind] = names
+        return out
+
+    def _unknown_message(self, kind: str, name: str) -> str:
+        known = self._entries[kind]
+        message = f"No {kind} named {name!r}."
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        if close:
+            message += f" Did you mean {', '.join(map(repr, close))}?"
+        provider = first_party_provider(kind, name)
+        if provider is not None:
+            info = self._plugins.get(provider.entry_point)
+            if info is None:
+                message += (
+                    f" The {kind} {name!r} comes with the {provider.distribution} plugin, which is not "
+                    f"installed: {provider.install_hint}."
+                )
+            elif info.status == "disabled":
+                message += f" Its plugin {provider.entry_point!r} is disabled by CVCORE_PLUGINS_DISABLE."
+            elif info.status == "broken":
+                message += f" Its plugin {provider.entry_point!r} failed to load: {info.error}"
+            else:
+                message += f" The installed {provider.distribution} {info.version or ''} does not provide it."
+        if not close:
+            count = len(known)
+            message += f" {count} {kind}(s) are registered: see cvcore.available({kind!r}) or `cvcore plugins`."
+        return message

@@ -1,0 +1,82 @@
+"""The base class of tasks: how a family of pipelines is fed, trained, evaluated and run."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+from .errors import ConfigError, CvcoreError
+
+if TYPE_CHECKING:
+    from mxnet.gluon.data import Dataset
+
+    from .pipeline import Pipeline
+
+
+class TaskError(CvcoreError):
+    """The task cannot do what was asked (e.g. it has no demo)."""
+
+
+class Task:
+    """Subclass and register through ``cvcore_tasks``.
+
+    A task names its default parts, turns dataset samples into network inputs
+    and targets, and implements evaluation and prediction. Training itself is
+    the shared engine in :mod:`cvcore.train`.
+    """
+
+    name: str = ""
+    default_head: str | None = None
+    default_loss: str | None = None
+    default_metric: str | None = None
+    default_input_shape: tuple[int, ...] = (1, 3, 224, 224)
+
+    # -- assembly --------------------------------------------------------------
+    def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Options the head receives from the pipeline's options (e.g. ``classes``)."""
+        return {}
+
+    # -- data --------------------------------------------------------------------
+    def dataset(self, pipeline: "Pipeline", split: str) -> "Dataset":
+        """The ``split`` of the dataset named in the pipeline's ``[data]`` options."""
+        from .plugins import get
+
+        data = dict(pipeline.options.get("data") or {})
+        if "dataset" not in data or "root" not in data:
+            raise ConfigError(
+                f"Task {self.name!r} needs a [data] table with 'dataset' (a registered dataset name) and 'root'."
+            )
+        name = data.pop("dataset")
+        data.pop("splits", None)
+        return get("dataset", name).build(split=split, **data)
+
+    def sample_transform(self, pipeline: "Pipeline", train: bool) -> Callable[..., Any]:
+        """A function mapping a dataset sample to ``(input, *targets)`` arrays."""
+        raise TaskError(f"Task {self.name!r} does not define how to feed its dataset.")
+
+    def split_batch(self, batch: Any) -> tuple[Any, tuple]:
+        """A loader batch -> ``(inputs, targets)``. Default: first item is the input."""
+        return batch[0], tuple(batch[1:])
+
+    # -- running ---------------------------------------------------------------
+    def evaluate(self, pipeline: "Pipeline", data: Any, **options: Any) -> dict[str, float]:
+        """Run the pipeline on ``data`` and return the metric's values."""
+        from .train.loop import evaluate
+
+        return evaluate(pipeline, data, **options)
+
+    def predict(self, pipeline: "Pipeline", inputs: Any, **options: Any) -> Any:
+        raise TaskError(f"Task {self.name!r} has no predict().")
+
+    def format_prediction(self, prediction: Any) -> str:
+        """One human-readable line for the CLI."""
+        return str(prediction)
+
+    def demo(self, **options: Any) -> int:
+        """Run the task's end-to-end demo; return a process exit code."""
+        raise TaskError(f"Task {self.name!r} has no demo.")
+
+    @property
+    def has_demo(self) -> bool:
+        return type(self).demo is not Task.demo
+
+    def describe(self) -> Iterable[str]:
+        yield f"default head: {self.default_head}, loss: {self.default_loss}, metric: {self.default_metric}"

@@ -1,0 +1,159 @@
+"""The weight store: find, verify, download and load parameter files."""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
+
+from .errors import CvcoreError
+
+if TYPE_CHECKING:
+    from mxnet.gluon import Block
+
+    from .zoo import WeightsSpec
+
+
+class WeightsError(CvcoreError):
+    """A parameter file is missing, corrupt or does not fit the network."""
+
+
+def cvcore_home() -> Path:
+    """``$CVCORE_HOME`` (default ``~/.cvcore``)."""
+    return Path(os.environ.get("CVCORE_HOME", Path.home() / ".cvcore")).expanduser()
+
+
+def models_dir() -> Path:
+    """Where zoo parameter files are looked up and downloaded to."""
+    return cvcore_home() / "models"
+
+
+def sha1_of(path: str | os.PathLike) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sha1_matches(path: Path, sha1: str | None) -> bool:
+    return sha1 is None or sha1_of(path).startswith(sha1.lower())
+
+
+def fetch(spec: "WeightsSpec", model_name: str) -> Path:
+    """Path of a verified local copy of ``spec``'s file, downloading it if needed."""
+    target = models_dir() / spec.file_name
+    if target.exists():
+        if _sha1_matches(target, spec.sha1):
+            return target
+        raise WeightsError(
+            f"{target} exists but its sha1 {sha1_of(target)[:8]}... does not match the zoo's "
+            f"{spec.sha1} for {model_name!r}: the file is corrupt or for another model. Delete it or replace it."
+        )
+    if spec.url is None:
+        raise WeightsError(
+            f"No pretrained weights for {model_name!r} are on this machine and the zoo has no URL for them. "
+            f"Put the file {spec.file_name!r} (sha1 {spec.sha1}) in {target.parent} or pass pretrained='path.params'."
+        )
+    try:
+        _download(spec.url, target)
+    except (urllib.error.URLError, OSError) as exc:
+        raise WeightsError(
+            f"Could not download the weights of {model_name!r} from {spec.url} ({exc}). "
+            f"Offline? Put the file {spec.file_name!r} (sha1 {spec.sha1}) in {target.parent} "
+            f"(or set CVCORE_HOME), or pass pretrained='path.params'."
+        ) from exc
+    if not _sha1_matches(target, spec.sha1):
+        bad = target.with_suffix(target.suffix + ".bad")
+        target.replace(bad)
+        raise WeightsError(f"Downloaded {spec.url} but its sha1 is not {spec.sha1}; kept it as {bad}.")
+    return target
+
+
+def _download(url: str, target: Path) -> None:
+    from tqdm import tqdm
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with urllib.request.urlopen(url, timeout=60) as response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
+            with tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    tmp.write(block)
+                    bar.update(len(block))
+    os.replace(tmp.name, target)
+
+
+def read_params(path: str | os.PathLike) -> dict:
+    """The arrays of a ``.params`` file, with a clear error when it is not one."""
+    import mxnet as mx
+
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"Parameter file {path} does not exist.")
+    try:
+        loaded = mx.nd.load(str(path))
+    except mx.base.MXNetError as exc:
+        raise WeightsError(f"{path} is not an MXNet parameter file (or it is truncated): {str(exc).splitlines()[0]}") from exc
+    if not isinstance(loaded, dict):
+        raise WeightsError(f"{path} holds a list of arrays without names, not a network's parameters.")
+    # files written by HybridBlock.export prefix keys with arg:/aux:
+    return {key.split(":", 1)[1] if key[:4] in ("arg:", "aux:") else key: value for key, value in loaded.items()}
+
+
+def rename(params: Mapping, name_map: Mapping[str, str]) -> dict:
+    """Rename keys by prefix: ``{"fc.": "head.fc."}`` maps ``fc.weight`` to ``head.fc.weight``."""
+    if not name_map:
+        return dict(params)
+    prefixes = sorted(name_map, key=len, reverse=True)
+    out = {}
+    for key, value in params.items():
+        for prefix in prefixes:
+            if key.startswith(prefix):
+                key = name_map[prefix] + key[len(prefix):]
+                break
+        out[key] = value
+    return out
+
+
+def load_into(net: "Block", path: str | os.PathLike, name_map: Mapping[str, str] | None = None, *, ctx=None) -> None:
+    """Load a parameter file into ``net``; any mismatch raises one error listing all of it."""
+    import mxnet as mx
+
+    params = rename(read_params(path), name_map or {})
+    ours = net._collect_params_with_prefix()
+    missing = sorted(set(ours) - set(params))
+    unexpected = sorted(set(params) - set(ours))
+    wrong = sorted(
+        f"{name}: file {tuple(params[name].shape)} vs network {ours[name].shape}"
+        for name in set(ours) & set(params)
+        if not _shape_fits(ours[name].shape, params[name].shape)
+    )
+    if missing or unexpected or wrong:
+        raise WeightsError(_mismatch_message(Path(path), missing, unexpected, wrong))
+    ctx = ctx or mx.cpu()
+    for name, param in ours.items():
+        param._load_init(params[name], ctx, cast_dtype=True, dtype_source="current")
+
+
+def _shape_fits(ours: tuple, theirs: tuple) -> bool:
+    # 0 in our shape means "not inferred yet": any size is accepted there
+    return len(ours) == len(theirs) and all(a == 0 or a == b for a, b in zip(ours, theirs))
+
+
+def _mismatch_message(path: Path, missing: list, unexpected: list, wrong: list) -> str:
+    def listing(title: str, items: list) -> str:
+        shown = ", ".join(items[:8]) + (f", ... ({len(items) - 8} more)" if len(items) > 8 else "")
+        return f"\n  {title} ({len(items)}): {shown}"
+
+    message = f"{path} does not fit this network:"
+    if missing:
+        message += listing("missing from the file", missing)
+    if unexpected:
+        message += listing("in the file but not in the network", unexpected)
+    if wrong:
+        message += listing("wrong shape", wrong)
+    return message + "\nIs it the parameter file of another model or another number of classes?"

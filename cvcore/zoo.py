@@ -1,0 +1,89 @@
+"""Zoo recipes: a model name -> task, parts with their options, and its weights."""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .component import Component
+
+
+@dataclass(frozen=True)
+class WeightsSpec:
+    """Where a zoo entry's pretrained parameters live.
+
+    ``file_name`` is looked up in ``$CVCORE_HOME/models``; ``sha1`` is checked
+    before use; ``url`` is tried only when the file is absent.
+    ``name_map`` renames keys of foreign parameter files (e.g. GluonCV's) to
+    the pipeline's structural names, as ``{foreign_prefix: our_prefix}``.
+    """
+
+    file_name: str
+    sha1: str | None = None
+    url: str | None = None
+    name_map: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelRecipe:
+    """Everything needed to assemble a named model as a :class:`cvcore.Pipeline`."""
+
+    task: str
+    backbone: Mapping[str, Any] | str | None = None
+    head: Mapping[str, Any] | str | None = None
+    neck: Mapping[str, Any] | str | None = None
+    loss: Mapping[str, Any] | str | None = None
+    metric: Mapping[str, Any] | str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    weights: WeightsSpec | None = None
+
+    def config(self) -> dict[str, Any]:
+        """The recipe as a pipeline configuration (the same keys as a TOML file)."""
+        config: dict[str, Any] = {"task": self.task}
+        for kind in ("backbone", "neck", "head", "loss", "metric"):
+            spec = getattr(self, kind)
+            if spec is not None:
+                config[kind] = {"name": spec} if isinstance(spec, str) else dict(spec)
+        config.update(self.options)
+        return config
+
+
+def model_component(name: str, recipe: ModelRecipe, doc: str = "") -> Component:
+    """A ``cvcore_models`` component for ``recipe``."""
+    return Component(name, lambda: recipe, doc=doc, meta={"task": recipe.task})
+
+
+def get_recipe(name: str) -> ModelRecipe:
+    """The recipe of the zoo entry ``name``."""
+    from .plugins import get
+
+    recipe = get("model", name).build()
+    if not isinstance(recipe, ModelRecipe):
+        raise TypeError(f"Model {name!r}: its factory returned {type(recipe).__name__}, not a ModelRecipe")
+    return recipe
+
+
+def list_models(task: str | None = None, pattern: str | None = None) -> list[str]:
+    """Names of zoo models, optionally only those of ``task`` or matching a glob ``pattern``."""
+    from .plugins import host
+
+    names = []
+    for entry in host().registry.entries("model"):
+        if task is not None and entry.component.meta.get("task") != task:
+            continue
+        if pattern is not None and not fnmatch.fnmatchcase(entry.name, pattern):
+            continue
+        names.append(entry.name)
+    return names
+
+
+def get_model(name: str, pretrained: bool | str = False, **options: Any):
+    """Build the network of zoo model ``name`` (a ``HybridBlock``), as GluonCV's ``get_model``.
+
+    ``pretrained=True`` loads the zoo's weights from the weight store,
+    ``pretrained="file.params"`` a local file. ``options`` override the recipe
+    (``classes=10``, ``backbone={"norm_layer": "SyncBatchNorm"}``, ...).
+    """
+    from .pipeline import Pipeline
+
+    return Pipeline.from_model(name, pretrained=pretrained, **options).net
