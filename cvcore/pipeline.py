@@ -254,6 +254,8 @@ class Pipeline:
         try:
             (staging / CONFIG_FILE).write_bytes(tomli_w.dumps(config).encode())
             if isinstance(self.net, AssembledNet):
+                if any(p._deferred_init for p in self.net.collect_params().values()):
+                    self.net(self.example())  # shapes are known only after one forward pass
                 self.net.save_parameters(str(staging / PARAMS_FILE))
             if self.deployed:
                 self.net.export(str(staging / GRAPH_PREFIX))

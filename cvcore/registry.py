@@ -81,6 +81,19 @@ class Registry:
         """Every entry called ``name``, whatever its kind."""
         return [table[name] for table in self._entries.values() if name in table]
 
+    def lookup_anywhere(self, name: str) -> list[Entry]:
+        """Every entry called ``name``; none raises with the closest names of any kind."""
+        found = self.find(name)
+        if found:
+            return found
+        kind = next((k for k in ("model", *KINDS) if first_party_provider(k, name)), None)
+        if kind is not None:
+            raise UnknownComponentError(self._unknown_message(kind, name))
+        every = {n for table in self._entries.values() for n in table}
+        close = difflib.get_close_matches(name, every, n=3, cutoff=0.6)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else " See `cvcore plugins` for what is registered."
+        raise UnknownComponentError(f"Nothing named {name!r} is registered.{hint}")
+
     def provided_by(self, plugin: str) -> dict[str, list[str]]:
         """Kind -> names that ``plugin`` registered."""
         out: dict[str, list[str]] = {}

@@ -1,0 +1,321 @@
+"""The ``cvcore`` command: one CLI, generic over tasks."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import _threads
+
+_threads.set_default_threads()
+
+from .errors import ConfigError, CvcoreError  # noqa: E402
+
+
+def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    """A plain-text table with aligned columns."""
+    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def parse_options(pairs: Sequence[str] | None) -> dict[str, Any]:
+    """``["k=v", ...]`` -> dict, values read as TOML scalars when they parse (``3``, ``true``, ``[1, 2]``)."""
+    import tomllib
+
+    options: dict[str, Any] = {}
+    for pair in pairs or ():
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"Option {pair!r} is not key=value.")
+        try:
+            options[key] = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            options[key] = text
+    return options
+
+
+def open_pipeline(target: str, pretrained: bool | str = False, **overrides: Any):
+    """A pipeline from a saved directory, a TOML config or a zoo model name."""
+    from .pipeline import CONFIG_FILE, Pipeline
+
+    path = Path(target)
+    if (path / CONFIG_FILE).is_file():
+        return Pipeline.load(path)
+    if path.suffix == ".toml":
+        return Pipeline.from_config(path, **overrides)
+    return Pipeline.from_model(target, pretrained=pretrained, **overrides)
+
+
+# -- verbs ------------------------------------------------------------------------
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from .plugins import host
+
+    plugin_host = host()
+    registry = plugin_host.registry
+    rows = []
+    for info in sorted(plugin_host.plugins.values(), key=lambda i: (i.name != "cvcore", i.name)):
+        provided = registry.provided_by(info.name) if info.status == "ok" else {}
+        what = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in provided.items())
+        if info.status != "ok":
+            what = info.error or "disabled by CVCORE_PLUGINS_DISABLE"
+        rows.append((info.name, info.distribution or "-", info.version or "-", info.status, what or "(nothing yet)"))
+    print(table(rows, ("plugin", "distribution", "version", "status", "registers")))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .plugins import host
+
+    rows = [
+        (e.name, e.component.meta.get("task", "-"), e.plugin, e.component.summary)
+        for e in host().registry.entries("model")
+        if args.task is None or e.component.meta.get("task") == args.task
+    ]
+    if not rows:
+        print(f"No models{' for task ' + repr(args.task) if args.task else ''} are registered.", file=sys.stderr)
+        return 1
+    print(table(rows, ("model", "task", "plugin", "description")))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .plugins import host
+
+    entries = host().registry.find(args.name)
+    if not entries:
+        host().registry.lookup_anywhere(args.name)  # raises with suggestions and install hints
+    for entry in entries:
+        component = entry.component
+        print(f"{entry.name}  ({entry.kind}, from plugin {entry.plugin})")
+        if component.doc or component.factory.__doc__:
+            print("  " + (component.doc or component.factory.__doc__).strip().replace("\n", "\n  "))
+        for key, value in component.meta.items():
+            if not callable(value):
+                print(f"  {key}: {value}")
+        if entry.kind == "model":
+            from .zoo import get_recipe
+
+            for key, value in get_recipe(entry.name).config().items():
+                print(f"  {key}: {value}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .pipeline import Pipeline
+
+    pipeline = Pipeline.from_config(args.config)
+    train_options = parse_options(args.set)
+    if args.epochs is not None:
+        train_options["epochs"] = args.epochs
+    train_data = pipeline.task.dataset(pipeline, "train")
+    val_data = _optional_split(pipeline, "val")
+    history = pipeline.fit(train_data, val_data, **train_options)
+    out = Path(args.out or Path("runs") / Path(args.config).stem)
+    pipeline.save(out)
+    print(json.dumps(history, indent=2))
+    print(f"saved the trained pipeline to {out}")
+    return 0
+
+
+def _optional_split(pipeline, split: str):
+    try:
+        return pipeline.task.dataset(pipeline, split)
+    except ConfigError:
+        return None
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    overrides = {"data": {"root": args.data, **({"dataset": args.dataset} if args.dataset else {})}} if args.data else {}
+    pipeline = open_pipeline(args.target, args.pretrained, **overrides)
+    if args.data:
+        pipeline.options["data"] = {**dict(pipeline.options.get("data") or {}), **overrides["data"]}
+    results = pipeline.evaluate(pipeline.task.dataset(pipeline, args.split))
+    print(table([(k, f"{v:.4f}") for k, v in results.items()], ("metric", args.split)))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    pipeline = open_pipeline(args.target, args.pretrained)
+    options = parse_options(args.set)
+    if args.out:
+        options["out"] = args.out
+    for item in args.inputs:
+        prediction = pipeline.predict(item, **options)
+        prediction = prediction[0] if isinstance(prediction, list) and len(prediction) == 1 else prediction
+        print(f"{item}: {pipeline.task.format_prediction(prediction)}")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    pipeline = open_pipeline(args.target, args.pretrained)
+    calib = None
+    if args.calib:
+        pipeline.options["data"] = {**dict(pipeline.options.get("data") or {}), "root": args.calib}
+        calib = pipeline.task.dataset(pipeline, args.calib_split)
+    for transform in args.transform:
+        pipeline.deploy(transform, calib_data=calib, **parse_options(args.set))
+    pipeline.save(args.out)
+    print(f"deployed {' -> '.join(args.transform)}; saved to {args.out}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .deploy.benchmark import compare_inference_paths
+
+    pipeline = open_pipeline(args.target, args.pretrained)
+    rows, results = compare_inference_paths(pipeline, batch_size=args.batch_size, runs=args.runs, seconds=args.seconds)
+    print(table(rows, ("path", "batch", "img/s (median)", "runs", "speedup")))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def cmd_data_synth(args: argparse.Namespace) -> int:
+    from .plugins import host
+
+    registry = host().registry
+    candidates = [
+        e for e in registry.entries("dataset")
+        if "synthesize" in e.component.meta and args.kind in (e.name, e.component.meta.get("synth_name"))
+    ]
+    if not candidates:
+        registry.get("dataset", args.kind)  # raises with suggestions and install hints
+        names = [e.component.meta.get("synth_name", e.name) for e in registry.entries("dataset") if "synthesize" in e.component.meta]
+        raise CvcoreError(f"Dataset {args.kind!r} cannot be synthesized; these can: {', '.join(names) or 'none'}.")
+    candidates[0].component.meta["synthesize"](Path(args.directory), **parse_options(args.set))
+    print(f"wrote a synthetic {args.kind} dataset to {args.directory}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .catalog import FIRST_PARTY
+    from .plugins import get, host
+
+    if args.task:
+        return get("task", args.task).build().demo(**parse_options(args.set))
+    tasks = {name: get("task", name).build() for name in host().registry.available("task")}
+    with_demo = [name for name, task in tasks.items() if task.has_demo]
+    if not with_demo:
+        pose = next(p for p in FIRST_PARTY if p.entry_point == "pose")
+        installed = host().plugins.get(pose.entry_point)
+        fix = (
+            f"{pose.distribution} is installed but its status is {installed.status!r} and it registers no pose task yet."
+            if installed is not None
+            else f"It comes with {pose.distribution}: {pose.install_hint}."
+        )
+        raise CvcoreError(f"No installed task has a demo; the demo is the pose task's. {fix}")
+    name = "pose" if "pose" in with_demo else with_demo[0]
+    return tasks[name].demo(**parse_options(args.set))
+
+
+def cmd_launch(args: argparse.Namespace) -> int:
+    from .train.launch import launch
+
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise ConfigError("Nothing to launch: give a command after --, e.g. cvcore launch -n 2 -- cvcore train cfg.toml")
+    return launch(command, workers=args.workers, servers=args.servers, port=args.port, timeout=args.timeout)
+
+
+# -- parser -------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cvcore", description="Plugin-based computer vision on MXNet Gluon.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def verb(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    def target(p: argparse.ArgumentParser) -> None:
+        p.add_argument("target", help="zoo model name, pipeline config (.toml) or saved pipeline directory")
+        p.add_argument("--pretrained", nargs="?", const=True, default=False,
+                       help="load zoo weights (or a .params file) for a zoo model")
+
+    def settings(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument("--set", action="append", metavar="KEY=VALUE", help=f"{what} (repeatable)")
+
+    verb("plugins", cmd_plugins, "List plugins, their status and what they register.")
+    p = verb("models", cmd_models, "List zoo models.")
+    p.add_argument("--task", help="only models of this task")
+    p = verb("info", cmd_info, "Describe a model or part by name.")
+    p.add_argument("name")
+
+    p = verb("train", cmd_train, "Train the pipeline a TOML config describes.")
+    p.add_argument("config")
+    p.add_argument("--out", help="directory for the trained pipeline (default runs/<config name>)")
+    p.add_argument("--epochs", type=int)
+    settings(p, "training option overriding [train]")
+
+    p = verb("eval", cmd_eval, "Evaluate a pipeline on a dataset split.")
+    target(p)
+    p.add_argument("--data", help="dataset root (overrides [data] root)")
+    p.add_argument("--dataset", help="registered dataset name (overrides [data] dataset)")
+    p.add_argument("--split", default="val")
+    p.add_argument("--json", help="also write the metrics to this JSON file")
+
+    p = verb("predict", cmd_predict, "Run a pipeline on input files.")
+    target(p)
+    p.add_argument("inputs", nargs="+")
+    p.add_argument("--out", help="where the task writes drawn results")
+    settings(p, "prediction option")
+
+    p = verb("deploy", cmd_deploy, "Apply deploy transforms and save the deployed pipeline.")
+    target(p)
+    p.add_argument("--transform", action="append", required=True, help=f"deploy transform (repeatable, applied in order)")
+    p.add_argument("--calib", help="dataset root for calibration data")
+    p.add_argument("--calib-split", default="train")
+    p.add_argument("--out", required=True)
+    settings(p, "transform option")
+
+    p = verb("bench", cmd_bench, "Inference img/s: plain hybridize against cvcore's default path.")
+    target(p)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--seconds", type=float, default=2.0, help="length of each timed run")
+    p.add_argument("--json", help="also write the results to this JSON file")
+
+    data = sub.add_parser("data", help="Dataset tools.")
+    data_sub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    p = data_sub.add_parser("synth", help="Write a synthetic dataset in its real on-disk format.")
+    p.set_defaults(func=cmd_data_synth)
+    p.add_argument("kind", help="e.g. classification, keypoints")
+    p.add_argument("directory")
+    settings(p, "generator option")
+
+    p = verb("demo", cmd_demo, "Run the end-to-end demo of an installed task (pose by default).")
+    p.add_argument("--task")
+    settings(p, "demo option")
+
+    p = verb("launch", cmd_launch, "Run a command as distributed workers on MXNet's parameter-server kvstore.")
+    p.add_argument("-n", "--workers", type=int, default=2)
+    p.add_argument("-s", "--servers", type=int, default=1)
+    p.add_argument("--port", type=int, help="scheduler port (default: a free one)")
+    p.add_argument("--timeout", type=float, help="seconds before everything is stopped")
+    p.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command each worker runs")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CvcoreError as exc:
+        print(f"cvcore {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

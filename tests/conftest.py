@@ -1,0 +1,117 @@
+"""Shared fixtures. Keep each one small and clearly named: several test files use them."""
+from __future__ import annotations
+
+import importlib
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+from typing import Callable, Mapping
+
+import pytest
+
+import cvcore.plugins
+
+PLUGIN_SWITCHES = ("CVCORE_PLUGINS_AUTOLOAD", "CVCORE_PLUGINS_DISABLE", "CVCORE_PLUGINS_TRACE")
+
+
+@pytest.fixture
+def cvcore_plugin_state():
+    """A fresh global plugin host, with no CVCORE_PLUGINS_* switch set, for the test.
+
+    Afterwards the switches are restored and the global host is rebuilt with
+    ``cvcore.plugins.reset_host()``. Request it *before* ``monkeypatch`` and
+    ``fake_plugin_distribution`` (e.g. with ``pytest.mark.usefixtures``) so
+    that it is torn down after them, once the test's sys.path and environment
+    changes are undone.
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        for switch in PLUGIN_SWITCHES:
+            mp.delenv(switch, raising=False)
+        cvcore.plugins.reset_host()
+        yield
+    cvcore.plugins.reset_host()
+
+
+@pytest.fixture
+def fake_plugin_distribution(tmp_path: Path) -> Callable[..., Path]:
+    """Factory that "installs" a plugin distribution into a directory on sys.path.
+
+    ``fake_plugin_distribution(name, version, entry_points, modules)`` writes
+    ``<name>-<version>.dist-info/`` (METADATA and an ``entry_points.txt`` for
+    the ``cvcore.plugins`` group) next to the modules, given as
+    ``{"dotted.module": "source"}`` (parent packages are created empty when not
+    given), and returns the directory. Everything is removed from sys.path and
+    sys.modules afterwards.
+    """
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    top_level: set[str] = set()
+
+    def make(name: str, version: str, entry_points: Mapping[str, str], modules: Mapping[str, str]) -> Path:
+        dist_info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+        dist_info.mkdir()
+        (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        lines = [f"[{cvcore.plugins.ENTRY_POINT_GROUP}]"] + [f"{ep} = {target}" for ep, target in entry_points.items()]
+        (dist_info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        for dotted, source in modules.items():
+            parts = dotted.split(".")
+            top_level.add(parts[0])
+            for depth in range(1, len(parts)):
+                package = site.joinpath(*parts[:depth])
+                package.mkdir(exist_ok=True)
+                (package / "__init__.py").touch()
+            site.joinpath(*parts[:-1], parts[-1] + ".py").write_text(textwrap.dedent(source))
+        importlib.invalidate_caches()
+        return site
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(site))
+        yield make
+        for module in list(sys.modules):
+            if module.split(".")[0] in top_level:
+                del sys.modules[module]
+    importlib.invalidate_caches()
+
+
+# --- The fixture backbone and image folders (test_pipeline.py, test_cli.py) -----------
+TINYNET_SOURCE = Path(__file__).parent / "fixtures" / "cvcore-tinynet"
+COLORS = {"blue": (40, 60, 220), "green": (40, 200, 60), "red": (220, 50, 40)}
+
+
+@pytest.fixture
+def tinynet(monkeypatch, tmp_path_factory):
+    """The third-party fixture plugin (backbone ``tinynet``) registered by hand as plugin "tinynet".
+
+    Only its package is put on sys.path (a copy), so build metadata left in the
+    fixture's folder can never make it an installed distribution as well.
+    """
+    site = tmp_path_factory.mktemp("tinynet-src")
+    shutil.copytree(TINYNET_SOURCE / "cvcore_tinynet", site / "cvcore_tinynet")
+    monkeypatch.syspath_prepend(str(site))
+    for module in [m for m in sys.modules if m.startswith("cvcore_tinynet")]:
+        monkeypatch.delitem(sys.modules, module)
+    import cvcore_tinynet.plugin
+
+    cvcore.plugins.reset_host()
+    cvcore.plugins.register_plugin(cvcore_tinynet.plugin, name="tinynet")
+    yield cvcore_tinynet.plugin
+    cvcore.plugins.reset_host()
+
+
+@pytest.fixture
+def color_folders(tmp_path: Path) -> Path:
+    """An image-folder dataset root/<split>/<class>/<image>.png of noisy solid colours (blue, green, red)."""
+    import numpy as np
+
+    from cvcore.data.image import write_image
+
+    rng = np.random.default_rng(0)
+    root = tmp_path / "colors"
+    for split, count in (("train", 12), ("val", 4)):
+        for name, rgb in COLORS.items():
+            for index in range(count):
+                noise = rng.integers(-30, 31, size=(32, 32, 3))
+                image = np.clip(np.array(rgb) + noise, 0, 255).astype(np.uint8)
+                write_image(root / split / name / f"{name}_{index}.png", image)
+    return root

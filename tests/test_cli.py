@@ -1,0 +1,158 @@
+"""The cvcore command, run in-process with the fixture backbone registered."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cvcore.cli import main
+
+CVCORE = [sys.executable, "-m", "cvcore.cli"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def write_config(path: Path, data_root: Path) -> Path:
+    path.write_text(textwrap.dedent(f"""
+        task = "classification"
+        classes = 3
+        input_shape = [1, 3, 32, 32]
+
+        [backbone]
+        name = "tinynet"
+
+        [data]
+        dataset = "image_folder"
+        root = "{data_root}"
+
+        [train]
+        epochs = 6
+        batch_size = 12
+        lr = 0.1
+        progress = false
+    """))
+    return path
+
+
+def test_plugins_lists_builtins_and_all_first_party_plugins():
+    out = subprocess.run(CVCORE + ["plugins"], capture_output=True, text=True, check=True).stdout
+    lines = {line.split()[0]: line for line in out.splitlines()[2:]}
+    assert set(lines) >= {"cvcore", "pose", "rcnn-fpn", "gan", "prune", "int8-vnni"}
+    assert "cvcore-int8-vnni" in lines["int8-vnni"] and " ok " in lines["int8-vnni"]
+    assert "head: classifier" in lines["cvcore"] and "transform: export, hybridize" in lines["cvcore"]
+
+
+def test_plugins_shows_a_disabled_plugin(monkeypatch):
+    env = {**__import__("os").environ, "CVCORE_PLUGINS_DISABLE": "gan"}
+    out = subprocess.run(CVCORE + ["plugins"], capture_output=True, text=True, check=True, env=env).stdout
+    gan = next(line for line in out.splitlines() if line.startswith("gan "))
+    assert "disabled" in gan
+
+
+def test_info_describes_a_part(capsys, tinynet):
+    code, out, _ = run(capsys, "info", "tinynet")
+    assert code == 0
+    assert "tinynet  (backbone, from plugin tinynet)" in out and "stride-2" in out
+
+
+def test_info_on_a_missing_model_names_the_extra(capsys, tinynet):
+    code, _, err = run(capsys, "info", "faster_rcnn_fpn_resnet50_v1b_coco")
+    assert code == 1
+    assert "cvcore-rcnn-fpn" in err and "No model named" in err
+
+
+def test_unknown_task_in_a_config_names_the_plugin(capsys, tmp_path, tinynet):
+    config = tmp_path / "pose.toml"
+    config.write_text('task = "pose"\n[backbone]\nname = "tinynet"\n')
+    code, _, err = run(capsys, "train", str(config))
+    assert code == 1 and "No task named 'pose'" in err
+
+
+def test_models_reports_when_none_are_registered(capsys, tinynet):
+    code, _, err = run(capsys, "models", "--task", "classification")
+    assert code == 1 and "No models for task 'classification'" in err
+
+
+def test_train_eval_predict_deploy_bench(capsys, tmp_path, tinynet, color_folders):
+    config = write_config(tmp_path / "colors.toml", color_folders)
+    out_dir = tmp_path / "run"
+    code, out, _ = run(capsys, "train", str(config), "--out", str(out_dir))
+    assert code == 0 and (out_dir / "model.params").is_file()
+    history = json.loads(out[: out.rindex("}") + 1])
+    assert history["epoch"] == 6 and history["val_top1"] >= 0.9
+
+    metrics_file = tmp_path / "metrics.json"
+    code, out, _ = run(capsys, "eval", str(out_dir), "--json", str(metrics_file))
+    assert code == 0 and "top1" in out
+    assert json.loads(metrics_file.read_text())["top1"] == history["val_top1"]
+
+    image = sorted((color_folders / "val" / "green").iterdir())[0]
+    code, out, _ = run(capsys, "predict", str(out_dir), str(image), "--set", "top_k=1")
+    assert code == 0 and out.strip() == f"{image}: green {out.split()[-1]}"
+
+    deployed = tmp_path / "deployed"
+    code, out, _ = run(capsys, "deploy", str(out_dir), "--transform", "hybridize", "--out", str(deployed))
+    assert code == 0 and (deployed / "deployed-symbol.json").is_file()
+    code, out, _ = run(capsys, "eval", str(deployed), "--data", str(color_folders))
+    assert code == 0 and f"{history['val_top1']:.4f}" in out
+
+    bench_json = tmp_path / "bench.json"
+    code, out, _ = run(capsys, "bench", str(out_dir), "--batch-size", "2", "--runs", "2", "--seconds", "0.2", "--json", str(bench_json))
+    assert code == 0 and "cvcore default" in out and "hybridize()" in out
+    result = json.loads(bench_json.read_text())
+    assert set(result["paths"]) == {"hybridize()", "cvcore default"}
+    assert all(r["median"] > 0 for r in result["paths"].values())
+
+
+def test_data_synth_without_a_generator_says_what_can(capsys, tinynet):
+    code, _, err = run(capsys, "data", "synth", "image_folder", "/tmp/never-written")
+    assert code == 1 and "cannot be synthesized" in err
+    code, _, err = run(capsys, "data", "synth", "keypoints", "/tmp/never-written")
+    assert code == 1 and "cvcore-pose" in err
+
+
+def test_demo_without_a_task_that_has_one_says_which_plugin(capsys, tinynet):
+    code, _, err = run(capsys, "demo")
+    assert code == 1 and "cvcore-pose" in err
+
+
+def test_deploy_with_an_unknown_transform_names_the_int8_extra(capsys, tmp_path, tinynet, color_folders):
+    config = write_config(tmp_path / "c.toml", color_folders)
+    code, _, err = run(capsys, "deploy", str(config), "--transform", "int8", "--out", str(tmp_path / "x"))
+    assert code == 1 and "cvcore-int8-vnni" in err
+
+
+def test_launch_runs_workers_on_the_dist_sync_kvstore(tmp_path):
+    script = tmp_path / "worker.py"
+    script.write_text(textwrap.dedent("""
+        import cvcore, mxnet as mx
+        kv = mx.kv.create("dist_sync")
+        kv.init("w", mx.nd.zeros((2,)))
+        kv.push("w", mx.nd.ones((2,)) * (kv.rank + 1))
+        out = mx.nd.zeros((2,))
+        kv.pull("w", out=out)
+        print("rank", kv.rank, "of", kv.num_workers, "sum", out.asnumpy().tolist(), flush=True)
+    """))
+    result = subprocess.run(
+        CVCORE + ["launch", "-n", "2", "--timeout", "120", "--", sys.executable, str(script)],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = sorted(line for line in result.stdout.splitlines() if line.startswith("rank"))
+    assert lines == ["rank 0 of 2 sum [3.0, 3.0]", "rank 1 of 2 sum [3.0, 3.0]"]
+
+
+def test_launch_reports_a_failing_worker(tmp_path):
+    result = subprocess.run(
+        CVCORE + ["launch", "-n", "1", "--timeout", "60", "--", sys.executable, "-c", "import sys; sys.exit(3)"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 3
