@@ -6,6 +6,20 @@ from .hookspecs import hookimpl
 
 
 @hookimpl
+def cvcore_backbones():
+    from .nn.families import family_modules
+
+    return [component for module in family_modules() for component in module.backbones()]
+
+
+@hookimpl
+def cvcore_models():
+    from .nn.families import family_modules
+
+    return [component for module in family_modules() for component in module.classification_models()]
+
+
+@hookimpl
 def cvcore_heads():
     from .nn.heads import ClassifierHead
 

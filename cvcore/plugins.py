@@ -26,7 +26,7 @@ import pluggy
 
 from . import hookspecs
 from .component import Component
-from .errors import PluginError
+from .errors import PluginConflictError, PluginError
 from .hookspecs import KINDS
 from .registry import Entry, Registry
 
@@ -49,6 +49,7 @@ class PluginInfo:
     error: str | None = None
     module: str | None = None
     plugin: Any = field(default=None, repr=False)
+    by_hand: bool = False
 
 
 def _switch_list(value: str | None) -> set[str]:
@@ -84,13 +85,15 @@ class PluginHost:
 
     def load_entry_points(self, group: str = ENTRY_POINT_GROUP) -> None:
         """Import and register every installed plugin of ``group``, isolating failures."""
-        seen: set[str] = set()
         for ep in importlib_metadata.entry_points(group=group):
-            if ep.name in seen:  # the same distribution visible twice on sys.path
-                continue
-            seen.add(ep.name)
             dist = ep.dist.name if ep.dist is not None else None
             info = PluginInfo(ep.name, dist, ep.dist.version if ep.dist is not None else None, module=ep.value)
+            known = self.plugins.get(ep.name)
+            if known is not None:
+                if known.distribution != dist:
+                    owner = f"distribution {known.distribution}" if known.distribution else "a plugin registered by hand"
+                    self._warn(info, f"its name {ep.name!r} is already taken by {owner}")
+                continue  # already loaded (or refused) by an earlier call
             if ep.name in self.disabled or (dist and dist in self.disabled):
                 info.status = "disabled"
                 self.plugins[ep.name] = info
@@ -98,6 +101,7 @@ class PluginHost:
             try:
                 plugin = ep.load()
             except Exception as exc:  # any import-time failure isolates the plugin
+                self.plugins[ep.name] = info
                 self._mark_broken(info, f"import of {ep.value!r} failed: {_one_line(exc)}", exc)
                 continue
             self._add(info, plugin)
@@ -106,26 +110,41 @@ class PluginHost:
         """Register a plugin object (a module or any object with hookimpls).
 
         Unlike installed plugins, a plugin registered by hand that breaks the
-        contract raises :class:`PluginError` at once.
+        contract (bad hooks, bad results, a name another plugin already has)
+        raises :class:`PluginError` at once and leaves everything as it was.
         """
         name = name or getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{id(plugin):x}"
         with self._lock:
-            if name in self.plugins and self.plugins[name].status == "ok":
+            previous = self.plugins.get(name)
+            if previous is not None and previous.status == "ok":
                 raise PluginError(f"A plugin named {name!r} is already registered; pass another name=.")
-            info = PluginInfo(name, module=getattr(plugin, "__name__", type(plugin).__name__))
-            if not self._add(info, plugin):
-                del self.plugins[name]
-                raise PluginError(f"Plugin {name!r} was not registered: {info.error}")
+            info = PluginInfo(name, module=getattr(plugin, "__name__", type(plugin).__name__), by_hand=True)
+            problem = None if self._add(info, plugin) else info.error
+            if problem is None:
+                try:
+                    self.registry  # runs the new plugin's hooks and checks for clashes now
+                except PluginConflictError as exc:
+                    problem = str(exc)
+                if info.status != "ok":
+                    problem = info.error
+            if problem is not None:
+                if self.manager.get_plugin(name) is plugin:
+                    self.manager.unregister(name=name)
+                if previous is not None:
+                    self.plugins[name] = previous
+                else:
+                    self.plugins.pop(name, None)
+                self._registry = None
+                raise PluginError(f"Plugin {name!r} was not registered: {problem}")
             return name
 
     def unregister(self, name: str) -> None:
         """Remove a plugin registered by name (mainly for tests and notebooks)."""
         with self._lock:
-            info = self.plugins.pop(name)
+            self.plugins.pop(name)
             if self.manager.has_plugin(name):
                 self.manager.unregister(name=name)
             self._registry = None
-            del info
 
     def _add(self, info: PluginInfo, plugin: Any) -> bool:
         with self._lock:
@@ -137,11 +156,8 @@ class PluginHost:
                 return False
             try:
                 self.manager.register(plugin, name=info.name)
-            except ValueError as exc:  # pluggy: the same object or name twice
-                self._mark_broken(info, _one_line(exc))
-                return False
-            except pluggy.PluginValidationError as exc:
-                self._mark_broken(info, _one_line(exc))
+            except (ValueError, pluggy.PluginValidationError) as exc:  # pluggy: bad hookimpl, or registered twice
+                self._mark_broken(info, "; ".join(str(exc).splitlines()))
                 return False
             self._registry = None
             return True
@@ -149,20 +165,20 @@ class PluginHost:
     def _mark_broken(self, info: PluginInfo, error: str, exc: BaseException | None = None) -> None:
         info.status = "broken"
         info.error = error
-        self.plugins[info.name] = info
-        if self.manager.has_plugin(info.name):
+        if info.plugin is not None and self.manager.get_plugin(info.name) is info.plugin:
             self.manager.unregister(name=info.name)
         self._registry = None
+        if info.by_hand:
+            return  # register() raises instead
         detail = ""
         if exc is not None and os.environ.get("CVCORE_PLUGINS_TRACE"):
             detail = "\n" + "".join(traceback.format_exception(exc))
-        warnings.warn(
-            f"cvcore plugin {info.name!r}"
-            + (f" (distribution {info.distribution})" if info.distribution else "")
-            + f" was skipped: {error}{detail}",
-            PluginLoadWarning,
-            stacklevel=3,
-        )
+        self._warn(info, f"{error}{detail}")
+
+    @staticmethod
+    def _warn(info: PluginInfo, reason: str) -> None:
+        source = f" (distribution {info.distribution})" if info.distribution else ""
+        warnings.warn(f"cvcore plugin {info.name!r}{source} was skipped: {reason}", PluginLoadWarning, stacklevel=4)
 
     # -- registry ----------------------------------------------------------
     @property
@@ -198,18 +214,21 @@ class PluginHost:
 
 def _unknown_hooks(manager: pluggy.PluginManager, plugin: Any) -> str | None:
     """Explain hookimpls that match no hookspec (usually a typo), or None."""
+    hooks = set(KINDS.values())
     for attr in dir(plugin):
-        if not attr.startswith("cvcore_"):
+        try:
+            opts = manager.parse_hookimpl_opts(plugin, attr)
+        except Exception:  # attribute access on an exotic object
             continue
-        marked = manager.parse_hookimpl_opts(plugin, attr) is not None
-        if attr in KINDS.values():
-            if not marked and callable(getattr(plugin, attr, None)):
+        if opts is None:
+            if attr in hooks and callable(getattr(plugin, attr, None)):
                 return f"function {attr} is not decorated with @cvcore.hookimpl"
             continue
-        if marked:
-            close = difflib.get_close_matches(attr, KINDS.values(), n=1)
+        hook = opts.get("specname") or attr
+        if hook not in hooks:
+            close = difflib.get_close_matches(hook, hooks, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            return f"unknown hook {attr}{hint}; hooks are {', '.join(KINDS.values())}"
+            return f"unknown hook {hook}{hint}; hooks are {', '.join(KINDS.values())}"
     return None
 
 

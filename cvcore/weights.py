@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
@@ -60,7 +62,7 @@ def fetch(spec: "WeightsSpec", model_name: str) -> Path:
         )
     try:
         _download(spec.url, target)
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, zipfile.BadZipFile, KeyError) as exc:
         raise WeightsError(
             f"Could not download the weights of {model_name!r} from {spec.url} ({exc}). "
             f"Offline? Put the file {spec.file_name!r} (sha1 {spec.sha1}) in {target.parent} "
@@ -74,6 +76,7 @@ def fetch(spec: "WeightsSpec", model_name: str) -> Path:
 
 
 def _download(url: str, target: Path) -> None:
+    """Download ``url`` to ``target`` atomically; a ``.zip`` URL is unpacked to its member of that name."""
     from tqdm import tqdm
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +87,16 @@ def _download(url: str, target: Path) -> None:
                 for block in iter(lambda: response.read(1 << 20), b""):
                     tmp.write(block)
                     bar.update(len(block))
-    os.replace(tmp.name, target)
+    try:
+        if url.endswith(".zip"):
+            with zipfile.ZipFile(tmp.name) as archive, archive.open(target.name) as member:
+                with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as unpacked:
+                    shutil.copyfileobj(member, unpacked)
+            os.replace(unpacked.name, target)
+        else:
+            os.replace(tmp.name, target)
+    finally:
+        Path(tmp.name).unlink(missing_ok=True)
 
 
 def read_params(path: str | os.PathLike) -> dict:

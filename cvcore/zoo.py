@@ -48,6 +48,32 @@ class ModelRecipe:
         return config
 
 
+GLUONCV_URL = "https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/gluon/models/{file}.zip"
+
+
+def gluoncv_weights(name: str, name_map: Mapping[str, str]) -> WeightsSpec | None:
+    """The published GluonCV parameter file of ``name`` (None when GluonCV published none)."""
+    from .gluoncv_hashes import GLUONCV_SHA1
+
+    sha1 = GLUONCV_SHA1.get(name)
+    if sha1 is None:
+        return None
+    file = f"{name}-{sha1[:8]}"
+    return WeightsSpec(f"{file}.params", sha1=sha1, url=GLUONCV_URL.format(file=file), name_map=dict(name_map))
+
+
+def classification_model(name: str, backbone: Mapping[str, Any] | str, name_map: Mapping[str, str], doc: str = "", *, head: Mapping[str, Any] | str = "classifier", input_size: int = 224) -> Component:
+    """A 1000-class ImageNet classification zoo entry whose weights are GluonCV's file for ``name``."""
+    recipe = ModelRecipe(
+        "classification",
+        backbone=backbone,
+        head=head,
+        options={"classes": 1000, "input_shape": [1, 3, input_size, input_size]},
+        weights=gluoncv_weights(name, name_map),
+    )
+    return model_component(name, recipe, doc)
+
+
 def model_component(name: str, recipe: ModelRecipe, doc: str = "") -> Component:
     """A ``cvcore_models`` component for ``recipe``."""
     return Component(name, lambda: recipe, doc=doc, meta={"task": recipe.task})

@@ -166,11 +166,6 @@ def test_builtins_come_through_the_same_hooks_as_plugins(kind):
     assert sorted(component.name for component in components) == BUILTINS[kind]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an installed plugin whose entry point is named 'cvcore' unregisters the built-ins "
-    "(PluginHost._add overwrites plugins['cvcore'], then _mark_broken unregisters by that name)",
-)
 def test_an_entry_point_named_like_the_builtins_cannot_remove_them(fake_plugin_distribution):
     fake_plugin_distribution("cvcore-impostor", "1.0", {"cvcore": "impostor_plugin"}, {"impostor_plugin": GOODNET})
 
@@ -181,11 +176,6 @@ def test_an_entry_point_named_like_the_builtins_cannot_remove_them(fake_plugin_d
     assert host.registry.provided_by("cvcore") == BUILTINS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: calling load_entry_points() again marks every already-loaded plugin broken "
-    "('Plugin name already registered') and unregisters it",
-)
 def test_loading_entry_points_again_keeps_loaded_plugins(fake_plugin_distribution):
     install_goodnet(fake_plugin_distribution)
     host = strict_host()
@@ -319,7 +309,7 @@ BAD_PLUGINS = {
         "unknown hook cvcore_backbone (did you mean cvcore_backbones?); hooks are cvcore_backbones, cvcore_necks,",
     ),
     "undecorated": (UndecoratedHook, "function cvcore_heads is not decorated with @cvcore.hookimpl"),
-    "bad-argument": (ArgumentNotInSpec, "PluginValidationError: Plugin 'bad-argument' for hook 'cvcore_heads'"),
+    "bad-argument": (ArgumentNotInSpec, "Plugin 'bad-argument' for hook 'cvcore_heads'"),
 }
 BAD_MODULES = {
     "misspelled": "import cvcore\n\n@cvcore.hookimpl\ndef cvcore_backbone():\n    return []\n",
@@ -348,8 +338,10 @@ def test_installed_plugin_breaking_the_hook_contract_is_broken(fake_plugin_distr
 def test_register_plugin_rejects_a_plugin_breaking_the_hook_contract(name):
     plugin_class, message = BAD_PLUGINS[name]
 
-    with pytest.raises(cvcore.PluginError) as raised, pytest.warns(PluginLoadWarning):
-        cvcore.register_plugin(plugin_class(), name=name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginLoadWarning)  # by hand: an error, not a warning
+        with pytest.raises(cvcore.PluginError) as raised:
+            cvcore.register_plugin(plugin_class(), name=name)
 
     assert str(raised.value).startswith(f"Plugin {name!r} was not registered: ")
     assert message in str(raised.value)
@@ -357,21 +349,11 @@ def test_register_plugin_rejects_a_plugin_breaking_the_hook_contract(name):
     assert "classifier" in cvcore.available("head")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _one_line() keeps only the first line of pluggy's PluginValidationError, "
-    "which drops the line naming the offending argument",
-)
 def test_argument_not_in_spec_is_named_in_the_error():
     with pytest.raises(cvcore.PluginError, match="config"), ignoring_load_warnings():
         cvcore.register_plugin(ArgumentNotInSpec(), name="bad-argument")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: _unknown_hooks() only checks attributes starting with 'cvcore_', so a hookimpl "
-    "with a typo in the prefix is registered silently and provides nothing",
-)
 def test_hookimpl_with_a_typo_in_the_prefix_is_rejected():
     class PrefixTypo:
         @cvcore.hookimpl
@@ -382,11 +364,6 @@ def test_hookimpl_with_a_typo_in_the_prefix_is_rejected():
         cvcore.register_plugin(PrefixTypo(), name="prefix-typo")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PluginHost.register() promises PluginError at once for a hand-registered plugin that "
-    "breaks the contract, but malformed hook results are only found (as a warning) when the registry is built",
-)
 def test_register_plugin_rejects_non_components_at_once():
     class ReturnsNames:
         @cvcore.hookimpl
@@ -475,7 +452,8 @@ def test_a_first_party_plugin_can_be_disabled_by_its_distribution_name(monkeypat
     cvcore.plugins.reset_host()
 
     statuses = {name: info.status for name, info in cvcore.plugins.host().plugins.items()}
-    assert statuses == {"cvcore": "ok", "int8-vnni": "disabled", **{n: "ok" for n in FIRST_PARTY if n != "int8-vnni"}}
+    assert statuses.items() >= {"cvcore": "ok", "int8-vnni": "disabled", **{n: "ok" for n in FIRST_PARTY if n != "int8-vnni"}}.items()
+    assert list(statuses.values()).count("disabled") == 1
 
 
 @pytest.mark.parametrize("value", ["0", "false", "No", " off "])
