@@ -21,9 +21,11 @@ def cvcore_models():
 
 @hookimpl
 def cvcore_heads():
+    from .nn.families import family_modules
     from .nn.heads import ClassifierHead
 
-    return [Component("classifier", ClassifierHead, "Global average pooling + dense layer to class logits.", {"in_features": 1})]
+    family_heads = [component for module in family_modules() for component in getattr(module, "heads", list)()]
+    return [Component("classifier", ClassifierHead, "Global average pooling + dense layer to class logits.", {"in_features": 1})] + family_heads
 
 
 @hookimpl

@@ -2,7 +2,9 @@
 
 Every module here defines ``backbones() -> list[Component]`` (the feature
 extractors) and ``classification_models() -> list[Component]`` (their
-ImageNet zoo entries). The core's plugin face collects them all.
+ImageNet zoo entries), and may define ``heads() -> list[Component]`` for a
+head its classification models need (VGG's fully connected layers). The
+core's plugin face collects them all.
 """
 from __future__ import annotations
 
