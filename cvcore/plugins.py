@@ -10,11 +10,14 @@ Switches (read once, when the plugin host is first used):
 - ``CVCORE_PLUGINS_AUTOLOAD=0``: load no installed plugins (built-ins only).
 - ``CVCORE_PLUGINS_DISABLE=name1,name2``: skip these plugins (entry-point or
   distribution names).
+- ``CVCORE_PLUGINS_TRACE=1``: print every hook call to stderr, and full
+  tracebacks of plugins that fail to load.
 """
 from __future__ import annotations
 
 import difflib
 import os
+import sys
 import threading
 import traceback
 import warnings
@@ -69,6 +72,7 @@ class PluginHost:
         self.disabled = set(disabled) if disabled is not None else _switch_list(os.environ.get("CVCORE_PLUGINS_DISABLE"))
         self.manager = pluggy.PluginManager(hookspecs.PROJECT)
         self.manager.add_hookspecs(hookspecs)
+        self.trace = bool(os.environ.get("CVCORE_PLUGINS_TRACE"))
         self.plugins: dict[str, PluginInfo] = {}
         self._registry: Registry | None = None
         self._lock = threading.RLock()
@@ -197,6 +201,9 @@ class PluginHost:
                 info = self.plugins[impl.plugin_name]
                 try:
                     components = list(impl.function() or ())
+                    if self.trace:
+                        names = ", ".join(getattr(c, "name", repr(c)) for c in components)
+                        print(f"cvcore trace: {hook_name}() of plugin {info.name!r} -> [{names}]", file=sys.stderr)
                 except Exception as exc:
                     self._mark_broken(info, f"hook {hook_name} raised {_one_line(exc)}", exc)
                     return None  # start over without the broken plugin

@@ -488,3 +488,12 @@ def test_switches_are_read_when_the_host_is_created(monkeypatch):
 
     assert before.plugins["gan"].status == "ok"
     assert cvcore.plugins.reset_host().plugins["gan"].status == "disabled"
+
+
+def test_trace_switch_prints_every_hook_call(monkeypatch, capsys):
+    monkeypatch.setenv("CVCORE_PLUGINS_TRACE", "1")
+    host = PluginHost(autoload=False)
+    host.registry
+    err = capsys.readouterr().err
+    assert "cvcore trace: cvcore_heads() of plugin 'cvcore' -> [classifier]" in err
+    assert "cvcore trace: cvcore_tasks() of plugin 'cvcore' -> [classification]" in err

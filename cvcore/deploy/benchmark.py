@@ -1,12 +1,11 @@
-"""Inference throughput, measured the same way for every contender."""
+"""Inference throughput, measured the same way for every contender, interleaved to share the noise."""
 from __future__ import annotations
 
 import os
 import statistics
 import tempfile
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import mxnet as mx
 
@@ -14,48 +13,55 @@ if TYPE_CHECKING:
     from ..pipeline import Pipeline
 
 
-def throughput(run_batch: Callable[[], Any], batch_size: int, *, runs: int = 5, seconds: float = 2.0, warmup: int = 2) -> list[float]:
-    """Images per second of ``run_batch`` in each of ``runs`` timed runs of about ``seconds``."""
-    for _ in range(warmup):
+def timed_run(run_batch: Callable[[], Any], batch_size: int, seconds: float) -> float:
+    """Images per second over at least one batch and about ``seconds``."""
+    count, started = 0, time.perf_counter()
+    while True:
         run_batch()
-    mx.nd.waitall()
-    rates = []
-    for _ in range(runs):
-        count, started = 0, time.perf_counter()
-        while True:
+        mx.nd.waitall()
+        count += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= seconds:
+            return count * batch_size / elapsed
+
+
+def compare(contenders: Mapping[str, Callable[[], Any]], batch_size: int, *, runs: int = 5, seconds: float = 2.0, warmup: int = 2) -> dict[str, dict[str, Any]]:
+    """Median img/s of each contender; runs alternate between contenders so drift hits all alike."""
+    for run_batch in contenders.values():
+        for _ in range(warmup):
             run_batch()
-            mx.nd.waitall()
-            count += 1
-            elapsed = time.perf_counter() - started
-            if elapsed >= seconds:
-                break
-        rates.append(count * batch_size / elapsed)
-    return rates
+        mx.nd.waitall()
+    rates: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(runs):
+        for name, run_batch in contenders.items():
+            rates[name].append(timed_run(run_batch, batch_size, seconds))
+    return {name: {"median": statistics.median(r), "runs": r} for name, r in rates.items()}
 
 
-def compare_inference_paths(pipeline: "Pipeline", *, batch_size: int = 16, runs: int = 5, seconds: float = 2.0):
-    """Plain ``hybridize()`` against cvcore's default path (static alloc/shape + oneDNN fusion), same weights."""
+def inference_paths(pipeline: "Pipeline", batch_size: int) -> tuple[dict[str, Callable[[], Any]], mx.nd.NDArray]:
+    """Two copies of ``pipeline``'s network with the same weights: plain ``hybridize()`` and cvcore's default path."""
     from ..pipeline import Pipeline
 
     with tempfile.TemporaryDirectory() as tmp:
         pipeline.save(tmp)
-        plain, default = Pipeline.load(tmp), Pipeline.load(Path(tmp))
+        plain, default = Pipeline.load(tmp), Pipeline.load(tmp)
     example = pipeline.example(batch_size)
     plain.net.hybridize()
     default.deploy("hybridize", example=example)
+    return {"hybridize()": lambda: plain.net(example), "cvcore default": lambda: default.net(example)}, example
+
+
+def compare_inference_paths(pipeline: "Pipeline", *, batch_size: int = 16, runs: int = 5, seconds: float = 2.0):
+    """Rows for a table and a JSON-able result: plain hybridize against cvcore's default path."""
+    contenders, example = inference_paths(pipeline, batch_size)
+    paths = compare(contenders, batch_size, runs=runs, seconds=seconds)
+    base = paths["hybridize()"]["median"]
     results: dict[str, Any] = {
         "model": pipeline.model_name or pipeline.config().get("backbone", {}).get("name"),
         "batch_size": batch_size,
         "input_shape": list(example.shape),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-        "paths": {},
+        "paths": paths,
     }
-    for name, net in (("hybridize()", plain.net), ("cvcore default", default.net)):
-        rates = throughput(lambda: net(example), batch_size, runs=runs, seconds=seconds)
-        results["paths"][name] = {"median": statistics.median(rates), "runs": rates}
-    base = results["paths"]["hybridize()"]["median"]
-    rows = [
-        (name, batch_size, f"{r['median']:.1f}", len(r["runs"]), f"{r['median'] / base:.2f}x")
-        for name, r in results["paths"].items()
-    ]
+    rows = [(name, batch_size, f"{r['median']:.1f}", len(r["runs"]), f"{r['median'] / base:.2f}x") for name, r in paths.items()]
     return rows, results

@@ -1,0 +1,63 @@
+"""FP32 inference img/s of the zoo backbones: plain ``hybridize()`` against cvcore's default path.
+
+Both contenders run in this one process on the same thread count, with the same
+weights, alternating runs; the table reports medians. Usage:
+
+    python benchmarks/backbones.py [--models resnet50_v1 mobilenet1.0 | --all] [--runs 5] [--seconds 2]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import cvcore  # sets OMP_NUM_THREADS before mxnet loads
+from cvcore.cli import table
+from cvcore.deploy.benchmark import compare, inference_paths
+from cvcore.pipeline import Pipeline
+
+DEFAULT_MODELS = ["resnet18_v1", "resnet50_v1", "resnet50_v1b", "resnet50_v1d", "resnext50_32x4d", "se_resnext50_32x4d", "mobilenet1.0", "mobilenet0.25"]
+RESULTS = Path(__file__).parent / "results"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
+    parser.add_argument("--all", action="store_true", help="every classification model in the zoo")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--json", type=Path, default=RESULTS / "backbones.json")
+    args = parser.parse_args(argv)
+
+    models = cvcore.list_models(task="classification") if args.all else args.models
+    rows, results = [], []
+    for name in models:
+        pipeline = Pipeline.from_model(name, input_shape=[1, 3, args.size, args.size])
+        contenders, _ = inference_paths(pipeline, args.batch_size)
+        paths = compare(contenders, args.batch_size, runs=args.runs, seconds=args.seconds)
+        plain, fused = paths["hybridize()"]["median"], paths["cvcore default"]["median"]
+        rows.append((name, args.batch_size, f"{plain:.1f}", f"{fused:.1f}", f"{fused / plain:.2f}x"))
+        results.append({"model": name, "batch_size": args.batch_size, "size": args.size, "paths": paths, "speedup": fused / plain})
+        print(f"  {name}: {plain:.1f} -> {fused:.1f} img/s", file=sys.stderr, flush=True)
+    print(table(rows, ("model", "batch", "hybridize() img/s", "cvcore default img/s", "speedup")))
+    report = {
+        "benchmark": "backbones",
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "cpu": platform.processor() or platform.machine(),
+        "runs": args.runs,
+        "seconds_per_run": args.seconds,
+        "results": results,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2))
+    print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
