@@ -29,7 +29,7 @@ import pluggy
 
 from . import hookspecs
 from .component import Component
-from .errors import PluginConflictError, PluginError
+from .errors import PluginError
 from .hookspecs import KINDS
 from .registry import Entry, Registry
 
@@ -125,12 +125,12 @@ class PluginHost:
             info = PluginInfo(name, module=getattr(plugin, "__name__", type(plugin).__name__), by_hand=True)
             problem = None if self._add(info, plugin) else info.error
             if problem is None:
-                try:
-                    self.registry  # runs the new plugin's hooks and checks for clashes now
-                except PluginConflictError as exc:
-                    problem = str(exc)
+                registry = self.registry  # runs the new plugin's hooks now
+                clashes = [key for key, plugins in registry.conflicts.items() if name in plugins]
                 if info.status != "ok":
                     problem = info.error
+                elif clashes:
+                    problem = " ".join(registry.conflict_message(*key) for key in clashes)
             if problem is not None:
                 if self.manager.get_plugin(name) is plugin:
                     self.manager.unregister(name=name)
@@ -216,6 +216,10 @@ class PluginHost:
                         )
                         return None
                     registry.add(Entry(kind, component, info.name))
+        for (kind, name) in registry.conflicts:
+            owners = [self.plugins[p] for p in registry.conflicts[(kind, name)]]
+            if not any(owner.by_hand for owner in owners):
+                warnings.warn(registry.conflict_message(kind, name), PluginLoadWarning, stacklevel=4)
         return registry
 
 

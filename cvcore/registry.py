@@ -40,17 +40,29 @@ class Registry:
     def __init__(self, plugins: dict[str, "PluginInfo"]) -> None:
         self._entries: dict[str, dict[str, Entry]] = {kind: {} for kind in KINDS}
         self._plugins = plugins
+        self.conflicts: dict[tuple[str, str], list[str]] = {}
+        """(kind, name) -> the plugins that all claim it; such names resolve to an error."""
 
     def add(self, entry: Entry) -> None:
-        table = self._entries[entry.kind]
-        previous = table.get(entry.name)
-        if previous is not None:
-            raise PluginConflictError(
-                f"Two plugins register the {entry.kind} {entry.name!r}: "
-                f"{self._describe(previous.plugin)} and {self._describe(entry.plugin)}. "
-                f"Uninstall one, or disable it with CVCORE_PLUGINS_DISABLE={entry.plugin}."
-            )
-        table[entry.name] = entry
+        """Register ``entry``; a name another plugin already has becomes a conflict, not an overwrite."""
+        table, key = self._entries[entry.kind], (entry.kind, entry.name)
+        if key in self.conflicts:
+            self.conflicts[key].append(entry.plugin)
+        elif entry.name in table:
+            self.conflicts[key] = [table.pop(entry.name).plugin, entry.plugin]
+        else:
+            table[entry.name] = entry
+
+    def conflict_message(self, kind: str, name: str) -> str:
+        plugins = self.conflicts[(kind, name)]
+        fixes = []
+        installed = [p for p in plugins if not (self._plugins.get(p) and self._plugins[p].by_hand)]
+        if installed:
+            fixes.append(f"uninstall one, or disable it with CVCORE_PLUGINS_DISABLE={installed[-1]}")
+        if len(installed) < len(plugins):
+            fixes.append("unregister the one registered by hand")
+        described = " and ".join(self._describe(p) for p in plugins)
+        return f"Two plugins register the {kind} {name!r}: {described}. To use it, {' or '.join(fixes)}."
 
     def _describe(self, plugin: str) -> str:
         info = self._plugins.get(plugin)
@@ -70,6 +82,8 @@ class Registry:
     def entry(self, kind: str, name: str) -> Entry:
         check_kind(kind)
         found = self._entries[kind].get(name)
+        if found is None and (kind, name) in self.conflicts:
+            raise PluginConflictError(self.conflict_message(kind, name))
         if found is None:
             raise UnknownComponentError(self._unknown_message(kind, name))
         return found

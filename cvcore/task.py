@@ -42,7 +42,8 @@ class Task:
         data = dict(pipeline.options.get("data") or {})
         if "dataset" not in data or "root" not in data:
             raise ConfigError(
-                f"Task {self.name!r} needs a [data] table with 'dataset' (a registered dataset name) and 'root'."
+                f"Task {self.name!r} needs a [data] table with 'dataset' (a registered dataset name) and 'root' "
+                "(on the command line: --dataset NAME --data ROOT)."
             )
         name = data.pop("dataset")
         data.pop("splits", None)

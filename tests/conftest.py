@@ -93,7 +93,7 @@ def tinynet(monkeypatch, tmp_path_factory):
         monkeypatch.delitem(sys.modules, module)
     import cvcore_tinynet.plugin
 
-    cvcore.plugins.reset_host()
+    cvcore.plugins.reset_host(disabled={"tinynet"})  # in case cvcore-tinynet is also installed
     cvcore.plugins.register_plugin(cvcore_tinynet.plugin, name="tinynet")
     yield cvcore_tinynet.plugin
     cvcore.plugins.reset_host()

@@ -88,19 +88,19 @@ def test_unknown_kind_without_a_close_one_lists_the_kinds():
 
 
 def test_unknown_name_suggests_the_close_names():
-    cvcore.register_plugin(backbones_plugin("resnet18_tiny", "resnet34_tiny", "vgg_tiny"), name="tiny-backbones")
+    cvcore.register_plugin(backbones_plugin("quuxnet18_tiny", "quuxnet34_tiny", "blorp_tiny"), name="tiny-backbones")
 
     with pytest.raises(cvcore.UnknownComponentError) as raised:
-        cvcore.get("backbone", "resnet19_tiny")
+        cvcore.get("backbone", "quuxnet19_tiny")
 
     message = str(raised.value)
-    assert message.startswith("No backbone named 'resnet19_tiny'. Did you mean 'resnet18_tiny', 'resnet34_tiny'?")
-    assert "vgg_tiny" not in message
+    assert message.startswith("No backbone named 'quuxnet19_tiny'. Did you mean 'quuxnet18_tiny', 'quuxnet34_tiny'?")
+    assert "blorp_tiny" not in message
     assert isinstance(raised.value, KeyError)  # so `except KeyError` keeps working
 
 
 def test_a_misspelled_builtin_is_suggested():
-    with pytest.raises(cvcore.UnknownComponentError, match=r"^No head named 'clasifier'\. Did you mean 'classifier'\?$"):
+    with pytest.raises(cvcore.UnknownComponentError, match=r"^No head named 'clasifier'\. Did you mean 'classifier'"):
         cvcore.get("head", "clasifier")
 
 
@@ -187,8 +187,9 @@ def test_names_no_first_party_plugin_provides_get_no_install_hint():
     with pytest.raises(cvcore.UnknownComponentError) as raised:
         cvcore.get("backbone", "efficientnet_b0")
 
+    count = len(cvcore.available("backbone"))
     assert str(raised.value) == (
-        "No backbone named 'efficientnet_b0'. 0 backbone(s) are registered: "
+        f"No backbone named 'efficientnet_b0'. {count} backbone(s) are registered: "
         "see cvcore.available('backbone') or `cvcore plugins`."
     )
 
@@ -199,14 +200,17 @@ def test_two_installed_plugins_with_the_same_backbone_conflict(fake_plugin_distr
     fake_plugin_distribution("cvcore-beta", "2.0", {"beta": "beta_plugin"}, {"beta_plugin": backbone_module("sharednet")})
     host = PluginHost()
 
+    with pytest.warns(PluginLoadWarning, match="Two plugins register the backbone 'sharednet'"):
+        available = host.registry.available("backbone")
+    assert "sharednet" not in available  # neither wins silently; the rest of both plugins still works
     with pytest.raises(cvcore.PluginConflictError) as raised:
-        host.registry
+        host.registry.get("backbone", "sharednet")
 
     message = str(raised.value)
     assert message.startswith("Two plugins register the backbone 'sharednet': ")
     assert "plugin 'alpha' (distribution cvcore-alpha)" in message
     assert "plugin 'beta' (distribution cvcore-beta)" in message
-    assert "Uninstall one, or disable it with CVCORE_PLUGINS_DISABLE=" in message
+    assert "To use it, uninstall one, or disable it with CVCORE_PLUGINS_DISABLE=" in message
 
 
 def test_disabling_one_of_two_conflicting_plugins_resolves_the_conflict(fake_plugin_distribution, monkeypatch):
@@ -265,3 +269,19 @@ def test_component_is_immutable():
 
     with pytest.raises(AttributeError):
         component.name = "other"
+
+
+def test_cvcore_plugins_still_lists_everything_when_two_plugins_clash(fake_plugin_distribution, capsys):
+    from cvcore.cli import main
+
+    fake_plugin_distribution("cvcore-alpha", "1.0", {"alpha": "alpha_plugin"}, {"alpha_plugin": backbone_module("sharednet", "alphanet")})
+    fake_plugin_distribution("cvcore-beta", "2.0", {"beta": "beta_plugin"}, {"beta_plugin": backbone_module("sharednet")})
+    cvcore.plugins.reset_host()
+
+    with pytest.warns(PluginLoadWarning):
+        code = main(["plugins"])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "backbone: alphanet" in next(line for line in out.splitlines() if line.startswith("alpha "))
+    assert "conflict: Two plugins register the backbone 'sharednet'" in out

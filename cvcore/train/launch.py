@@ -47,8 +47,14 @@ def launch(command: Sequence[str], *, workers: int = 2, servers: int = 1, port: 
     try:
         code = _wait_workers(procs, deadline)
         if code == 0:
-            for helper in helpers:  # they exit once every worker has finalized
-                _wait(helper, time.monotonic() + 30)
+            # the scheduler and servers exit once every worker has finalized its kvstore
+            joined = all(_wait(helper, time.monotonic() + 10) != 124 for helper in helpers)
+            if not joined:
+                print(
+                    "cvcore launch: the workers finished but the parameter servers were still waiting for them: "
+                    "did the command create a dist_sync kvstore (e.g. [train] kvstore = \"dist_sync\")?",
+                    file=sys.stderr,
+                )
         return code
     finally:
         for proc in procs + helpers:
