@@ -65,7 +65,9 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             what = info.error or "disabled by CVCORE_PLUGINS_DISABLE"
         rows.append((info.name, info.distribution or "-", info.version or "-", info.status, what or "(nothing yet)"))
     print(table(rows, ("plugin", "distribution", "version", "status", "registers")))
-    return 0
+    for kind, name in registry.conflicts:
+        print(f"conflict: {registry.conflict_message(kind, name)}")
+    return 1 if registry.conflicts else 0
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -94,10 +96,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"{entry.name}  ({entry.kind}, from plugin {entry.plugin})")
         if component.doc or component.factory.__doc__:
             print("  " + (component.doc or component.factory.__doc__).strip().replace("\n", "\n  "))
-        for key, value in component.meta.items():
-            if not callable(value):
-                print(f"  {key}: {value}")
-        if entry.kind == "model":
+        if entry.kind != "model":
+            for key, value in component.meta.items():
+                if not callable(value):
+                    print(f"  {key}: {value}")
+        else:
             from .zoo import get_recipe
 
             for key, value in get_recipe(entry.name).config().items():
@@ -106,27 +109,41 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import logging
+
     from .pipeline import Pipeline
+    from .train import TrainingInterrupted
 
     pipeline = Pipeline.from_config(args.config)
-    train_options = parse_options(args.set)
+    configured = dict(pipeline.options.get("train") or {})
+    out = Path(args.out or configured.get("out_dir") or Path("runs") / Path(args.config).stem)
+    train_options = {**parse_options(args.set), "out_dir": str(out)}
     if args.epochs is not None:
         train_options["epochs"] = args.epochs
-    train_data = pipeline.task.dataset(pipeline, "train")
-    val_data = _optional_split(pipeline, "val")
-    history = pipeline.fit(train_data, val_data, **train_options)
-    out = Path(args.out or Path("runs") / Path(args.config).stem)
+    if args.resume:
+        train_options["resume"] = args.resume
+    notices = logging.StreamHandler(sys.stderr)  # "resumed from ..." and the like, for this command only
+    engine_log = logging.getLogger("cvcore.train")
+    level = engine_log.level
+    engine_log.addHandler(notices)
+    engine_log.setLevel(logging.INFO)
+    try:
+        history = pipeline.fit(**train_options)
+    except TrainingInterrupted as exc:
+        print(f"cvcore train: {exc}", file=sys.stderr)
+        if exc.checkpoint:
+            print(f"continue with: cvcore train {args.config} --out {out} --resume", file=sys.stderr)
+        return 130
+    finally:
+        engine_log.removeHandler(notices)
+        engine_log.setLevel(level)
+    if history["rank"] != 0:
+        return 0  # under `cvcore launch`, worker 0 saves and reports
+    pipeline.options["train"] = {**configured, **{k: v for k, v in train_options.items() if k != "resume"}}
     pipeline.save(out)
     print(json.dumps(history, indent=2))
     print(f"saved the trained pipeline to {out}")
     return 0
-
-
-def _optional_split(pipeline, split: str):
-    try:
-        return pipeline.task.dataset(pipeline, split)
-    except ConfigError:
-        return None
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -218,7 +235,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_launch(args: argparse.Namespace) -> int:
     from .train.launch import launch
 
-    command = list(args.command)
+    command = list(args.worker_command)
     if command and command[0] == "--":
         command = command[1:]
     if not command:
@@ -252,8 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("train", cmd_train, "Train the pipeline a TOML config describes.")
     p.add_argument("config")
-    p.add_argument("--out", help="directory for the trained pipeline (default runs/<config name>)")
+    p.add_argument("--out", help="directory for checkpoints, train.jsonl and the trained pipeline "
+                                 "(default: [train] out_dir, else runs/<config name>)")
     p.add_argument("--epochs", type=int)
+    p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CHECKPOINT",
+                   help="continue from the latest checkpoint in --out (or from CHECKPOINT); exact, as if never stopped")
     settings(p, "training option overriding [train]")
 
     p = verb("eval", cmd_eval, "Evaluate a pipeline on a dataset split.")
@@ -271,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("deploy", cmd_deploy, "Apply deploy transforms and save the deployed pipeline.")
     target(p)
-    p.add_argument("--transform", action="append", required=True, help=f"deploy transform (repeatable, applied in order)")
+    p.add_argument("--transform", action="append", required=True, help="deploy transform (repeatable, applied in order)")
     p.add_argument("--calib", help="dataset root for calibration data")
     p.add_argument("--calib-split", default="train")
     p.add_argument("--out", required=True)
@@ -287,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="Dataset tools.")
     data_sub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     p = data_sub.add_parser("synth", help="Write a synthetic dataset in its real on-disk format.")
-    p.set_defaults(func=cmd_data_synth)
+    p.set_defaults(func=cmd_data_synth, verb="data synth")
     p.add_argument("kind", help="e.g. classification, keypoints")
     p.add_argument("directory")
     settings(p, "generator option")
@@ -301,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-s", "--servers", type=int, default=1)
     p.add_argument("--port", type=int, help="scheduler port (default: a free one)")
     p.add_argument("--timeout", type=float, help="seconds before everything is stopped")
-    p.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command each worker runs")
+    p.add_argument("worker_command", nargs=argparse.REMAINDER, metavar="COMMAND", help="-- then the command each worker runs")
     return parser
 
 
@@ -310,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except CvcoreError as exc:
-        print(f"cvcore {args.command}: error: {exc}", file=sys.stderr)
+        print(f"cvcore {getattr(args, 'verb', args.command)}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

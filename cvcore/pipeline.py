@@ -176,14 +176,13 @@ class Pipeline:
         pipeline = cls(**merge_config(recipe.config(), overrides))
         pipeline.model_name = name
         if pretrained:
-            name_map = recipe.weights.name_map if recipe.weights else {}
             if pretrained is True:
                 if recipe.weights is None:
                     raise weights.WeightsError(f"Model {name!r} has no pretrained weights in the zoo.")
                 path = weights.fetch(recipe.weights, name)
             else:
                 path = Path(pretrained)
-            weights.load_into(pipeline.net, path, name_map, ctx=pipeline.ctx)
+            weights.load_into(pipeline.net, path, recipe.name_map, ctx=pipeline.ctx)
         return pipeline
 
     def config(self) -> dict[str, Any]:
@@ -199,11 +198,21 @@ class Pipeline:
 
     # -- the task's verbs --------------------------------------------------------------
     def fit(self, train_data: Any = None, val_data: Any = None, **options: Any) -> dict[str, Any]:
-        """Train with the shared engine; ``options`` override the config's ``[train]`` table."""
-        self._require_trainable("fit")
-        from .train.loop import fit
+        """Train with the shared engine; ``options`` override the config's ``[train]`` table.
 
-        train_data = train_data if train_data is not None else self.task.dataset(self, "train")
+        Without ``train_data`` the config's ``[data]`` train split is used, and its
+        val split (when there is one) for validation after each epoch.
+        """
+        self._require_trainable("fit")
+        from .train import fit
+
+        if train_data is None:
+            train_data = self.task.dataset(self, "train")
+            if val_data is None:
+                try:
+                    val_data = self.task.dataset(self, "val")
+                except ConfigError:
+                    val_data = None  # no val split on disk: train without validation
         return fit(self, train_data, val_data, **{**dict(self.options.get("train") or {}), **options})
 
     def evaluate(self, data: Any = None, **options: Any) -> dict[str, float]:

@@ -50,7 +50,15 @@ class Task:
         return get("dataset", name).build(split=split, **data)
 
     def sample_transform(self, pipeline: "Pipeline", train: bool) -> Callable[..., Any]:
-        """A function mapping a dataset sample to ``(input, *targets)`` arrays."""
+        """A function mapping a dataset sample to ``(input, *targets)`` arrays.
+
+        The training engine calls it as ``transform(*sample)`` or, when it takes
+        a keyword ``rng``, as ``transform(*sample, rng=generator)``: a
+        ``numpy.random.Generator`` seeded from ``(seed, epoch, sample index)``.
+        Draw every random augmentation from that ``rng`` (never from a global or
+        module-level generator) and training replays exactly on resume, with any
+        number of loader worker processes. Keep the callable picklable.
+        """
         raise TaskError(f"Task {self.name!r} does not define how to feed its dataset.")
 
     def split_batch(self, batch: Any) -> tuple[Any, tuple]:
@@ -60,7 +68,7 @@ class Task:
     # -- running ---------------------------------------------------------------
     def evaluate(self, pipeline: "Pipeline", data: Any, **options: Any) -> dict[str, float]:
         """Run the pipeline on ``data`` and return the metric's values."""
-        from .train.loop import evaluate
+        from .train import evaluate
 
         return evaluate(pipeline, data, **options)
 

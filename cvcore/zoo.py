@@ -14,14 +14,11 @@ class WeightsSpec:
 
     ``file_name`` is looked up in ``$CVCORE_HOME/models``; ``sha1`` is checked
     before use; ``url`` is tried only when the file is absent.
-    ``name_map`` renames keys of foreign parameter files (e.g. GluonCV's) to
-    the pipeline's structural names, as ``{foreign_prefix: our_prefix}``.
     """
 
     file_name: str
     sha1: str | None = None
     url: str | None = None
-    name_map: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -36,6 +33,9 @@ class ModelRecipe:
     metric: Mapping[str, Any] | str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     weights: WeightsSpec | None = None
+    name_map: Mapping[str, str] = field(default_factory=dict)
+    """Renames keys of the parameter files published for this model (GluonCV's) to the
+    pipeline's structural names, as ``{foreign_prefix: our_prefix}``."""
 
     def config(self) -> dict[str, Any]:
         """The recipe as a pipeline configuration (the same keys as a TOML file)."""
@@ -51,7 +51,7 @@ class ModelRecipe:
 GLUONCV_URL = "https://apache-mxnet.s3-accelerate.dualstack.amazonaws.com/gluon/models/{file}.zip"
 
 
-def gluoncv_weights(name: str, name_map: Mapping[str, str]) -> WeightsSpec | None:
+def gluoncv_weights(name: str) -> WeightsSpec | None:
     """The published GluonCV parameter file of ``name`` (None when GluonCV published none)."""
     from .gluoncv_hashes import GLUONCV_SHA1
 
@@ -59,7 +59,7 @@ def gluoncv_weights(name: str, name_map: Mapping[str, str]) -> WeightsSpec | Non
     if sha1 is None:
         return None
     file = f"{name}-{sha1[:8]}"
-    return WeightsSpec(f"{file}.params", sha1=sha1, url=GLUONCV_URL.format(file=file), name_map=dict(name_map))
+    return WeightsSpec(f"{file}.params", sha1=sha1, url=GLUONCV_URL.format(file=file))
 
 
 def classification_model(name: str, backbone: Mapping[str, Any] | str, name_map: Mapping[str, str], doc: str = "", *, head: Mapping[str, Any] | str = "classifier", input_size: int = 224) -> Component:
@@ -69,7 +69,8 @@ def classification_model(name: str, backbone: Mapping[str, Any] | str, name_map:
         backbone=backbone,
         head=head,
         options={"classes": 1000, "input_shape": [1, 3, input_size, input_size]},
-        weights=gluoncv_weights(name, name_map),
+        weights=gluoncv_weights(name),
+        name_map=dict(name_map),
     )
     return model_component(name, recipe, doc)
 

@@ -7,7 +7,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 
 from cvcore.cli import main
 
@@ -76,9 +75,17 @@ def test_unknown_task_in_a_config_names_the_plugin(capsys, tmp_path, tinynet):
     assert code == 1 and "No task named 'pose'" in err
 
 
-def test_models_reports_when_none_are_registered(capsys, tinynet):
-    code, _, err = run(capsys, "models", "--task", "classification")
-    assert code == 1 and "No models for task 'classification'" in err
+def test_models_lists_the_classification_zoo(capsys, tinynet):
+    code, out, _ = run(capsys, "models", "--task", "classification")
+    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
+    assert code == 0
+    assert {"resnet50_v1", "resnet50_v1b", "resnet50_v1d", "resnext50_32x4d", "mobilenet1.0", "vgg16"} <= set(rows)
+    assert "classification  cvcore" in rows["resnet50_v1d"]
+
+
+def test_models_of_a_task_without_models_says_so(capsys, tinynet):
+    code, _, err = run(capsys, "models", "--task", "pose")
+    assert code == 1 and "No models for task 'pose'" in err
 
 
 def test_train_eval_predict_deploy_bench(capsys, tmp_path, tinynet, color_folders):
@@ -112,10 +119,26 @@ def test_train_eval_predict_deploy_bench(capsys, tmp_path, tinynet, color_folder
     assert all(r["median"] > 0 for r in result["paths"].values())
 
 
-def test_data_synth_without_a_generator_says_what_can(capsys, tinynet):
-    code, _, err = run(capsys, "data", "synth", "image_folder", "/tmp/never-written")
-    assert code == 1 and "cannot be synthesized" in err
-    code, _, err = run(capsys, "data", "synth", "keypoints", "/tmp/never-written")
+def test_data_synth_classification_writes_image_folders(capsys, tmp_path):
+    code, out, _ = run(capsys, "data", "synth", "classification", str(tmp_path / "synth"), "--set", "classes=3",
+                       "--set", "train_per_class=2", "--set", "val_per_class=1")
+    assert code == 0 and "synthetic classification dataset" in out
+    assert len(list((tmp_path / "synth" / "train").iterdir())) == 3
+
+
+def test_data_synth_names_what_can_be_synthesized(capsys, tmp_path):
+    import cvcore
+
+    class Plain:
+        @cvcore.hookimpl
+        def cvcore_datasets(self):
+            return [cvcore.Component("plain_folder", dict, "A dataset without a generator.")]
+
+    cvcore.register_plugin(Plain(), name="plain")
+    code, _, err = run(capsys, "data", "synth", "plain_folder", str(tmp_path / "never"))
+    assert code == 1 and "cannot be synthesized; these can: classification" in err
+    assert not (tmp_path / "never").exists()
+    code, _, err = run(capsys, "data", "synth", "keypoints", str(tmp_path / "never"))
     assert code == 1 and "cvcore-pose" in err
 
 

@@ -1,0 +1,182 @@
+"""Atomic training checkpoints: everything an exact resume needs, in one directory per step.
+
+``<out_dir>/checkpoints/step-00001200/`` holds
+
+* ``model.params``: the network (``net.load_parameters`` reads it; BatchNorm
+  statistics averaged over devices, as a single model wants them);
+* ``replicas.params``: with several devices, each device's own copy of the
+  parameters that are not trained (BatchNorm statistics differ per device);
+* ``trainer.states``: the optimizer and its states (``Trainer.save_states``);
+* ``state.json``: :class:`TrainState` (epoch, position in it, global step,
+  which is also the learning-rate schedule's whole state) and the seed and
+  data size that, with it, determine the data order and every random draw.
+
+A checkpoint is written into a hidden temporary directory next to its final
+name, every file and the directory are fsync'ed, and only then is it renamed
+into place: a crash at any moment leaves the earlier checkpoints intact, and
+the half-written one is invisible (and removed on the next start).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mxnet as mx
+from mxnet import gluon
+
+from ..errors import ConfigError, CvcoreError
+
+FORMAT = 1
+NAME = re.compile(r"^step-(\d{8})$")
+TEMP_PREFIX = ".writing-"
+PARAMS, REPLICAS, TRAINER, STATE = "model.params", "replicas.params", "trainer.states", "state.json"
+
+
+class CheckpointError(CvcoreError):
+    """A checkpoint is missing, incomplete or does not fit the run resuming from it."""
+
+
+@dataclass
+class TrainState:
+    """Where training stands. With the seed, enough to replay the data order and randomness exactly."""
+
+    epochs_done: int = 0
+    batches_done: int = 0  # of the epoch in progress
+    global_step: int = 0  # updates applied so far; the LR schedule's whole state
+    epoch_loss_sum: float = 0.0
+    epoch_samples: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def advance(self, loss_sum: float, samples: int) -> None:
+        self.global_step += 1
+        self.batches_done += 1
+        self.epoch_loss_sum += loss_sum
+        self.epoch_samples += samples
+
+    def finish_epoch(self, record: dict[str, Any]) -> None:
+        self.history.append(record)
+        self.epochs_done += 1
+        self.batches_done, self.epoch_loss_sum, self.epoch_samples = 0, 0.0, 0
+
+
+class Checkpoints:
+    """The checkpoints of one run in ``directory``; keeps the newest ``keep``."""
+
+    def __init__(self, directory: str | os.PathLike, keep: int = 3) -> None:
+        self.directory = Path(directory)
+        self.keep = keep
+        if self.directory.is_dir():
+            for stale in self.directory.glob(f"{TEMP_PREFIX}*"):
+                shutil.rmtree(stale, ignore_errors=True)
+
+    def all(self) -> list[Path]:
+        """Complete checkpoints, oldest first."""
+        return find_checkpoints(self.directory)
+
+    def latest(self) -> Path | None:
+        found = self.all()
+        return found[-1] if found else None
+
+    def save(self, net: gluon.Block, trainer: gluon.Trainer, contexts: list[mx.Context],
+             state: TrainState, meta: dict[str, Any]) -> Path:
+        """Write a checkpoint of ``state.global_step`` (once: a second save of one step is a no-op)."""
+        final = self.directory / f"step-{state.global_step:08d}"
+        if final.exists():
+            return final
+        self.directory.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.directory))
+        os.chmod(staging, 0o755)  # mkdtemp's 0700 would make the checkpoint private
+        try:
+            params = net._collect_params_with_prefix()
+            mx.nd.save(str(staging / PARAMS), {name: _single_copy(p, contexts[0]) for name, p in params.items()})
+            if len(contexts) > 1:  # each device's own BatchNorm statistics, for an exact resume
+                replicas = {f"{i}:{name}": p.data(ctx) for name, p in params.items() if p.grad_req == "null"
+                            for i, ctx in enumerate(contexts)}
+                mx.nd.save(str(staging / REPLICAS), replicas)
+            trainer.save_states(str(staging / TRAINER))
+            (staging / STATE).write_text(json.dumps({"format": FORMAT, **meta, "state": asdict(state)}, indent=1))
+            for item in staging.iterdir():
+                _fsync(item)
+            _fsync(staging)
+            os.replace(staging, final)
+            _fsync(self.directory)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        for old in self.all()[:-self.keep]:
+            shutil.rmtree(old, ignore_errors=True)
+        return final
+
+
+def find_resume_point(resume: bool | str, directory: Path | None) -> Path | None:
+    """The checkpoint ``resume`` names: ``True``, the latest in ``directory`` (None if none); a path, that
+    checkpoint or the latest in that directory (or in its ``checkpoints/``)."""
+    if resume is True:
+        found = find_checkpoints(directory) if directory is not None else []
+        return found[-1] if found else None
+    path = Path(resume)
+    if NAME.match(path.name) and (path / STATE).is_file():
+        return path
+    found = find_checkpoints(path / "checkpoints") or find_checkpoints(path)
+    if not found:
+        raise CheckpointError(f"resume = {str(resume)!r}: no checkpoint there (expected step-NNNNNNNN/{STATE}).")
+    return found[-1]
+
+
+def find_checkpoints(directory: Path) -> list[Path]:
+    """The complete checkpoints in ``directory``, oldest first."""
+    if not directory.is_dir():
+        return []
+    return sorted((p for p in directory.iterdir() if NAME.match(p.name)), key=lambda p: p.name)
+
+
+def load(path: Path, net: gluon.Block, trainer: gluon.Trainer, contexts: list[mx.Context],
+         replay: dict[str, Any]) -> dict[str, Any]:
+    """Restore parameters and trainer states; returns ``state.json``'s content.
+
+    ``replay`` (seed, batch size, data size, workers) must match what the
+    checkpoint was written with, or the data order could not be replayed: then
+    nothing is restored and :class:`ConfigError` says what differs. On as many
+    devices as it was written with, each device gets its own copy of the
+    untrained parameters back (exact resume); on another number, they all get
+    the average (training continues, though not bit for bit).
+    """
+    missing = [name for name in (PARAMS, TRAINER, STATE) if not (path / name).is_file()]
+    if missing:
+        raise CheckpointError(f"Checkpoint {path} is incomplete: {', '.join(missing)} missing.")
+    saved = json.loads((path / STATE).read_text())
+    if saved.get("format") != FORMAT:
+        raise CheckpointError(f"Checkpoint {path} has format {saved.get('format')!r}; this cvcore reads format {FORMAT}.")
+    different = {key: (saved.get(key), value) for key, value in replay.items() if saved.get(key) != value}
+    if different:
+        changes = ", ".join(f"{key} {was!r} -> {now!r}" for key, (was, now) in different.items())
+        raise ConfigError(
+            f"Checkpoint {path} cannot be resumed exactly: {changes}. "
+            "Resume with the original settings, or start a new run in another out_dir."
+        )
+    net.load_parameters(str(path / PARAMS), ctx=contexts)
+    trainer.load_states(str(path / TRAINER))  # starts the kvstore, which copies device 0's parameters everywhere
+    if len(contexts) > 1 and saved.get("contexts") == len(contexts):
+        params = net._collect_params_with_prefix()
+        for key, value in mx.nd.load(str(path / REPLICAS)).items():
+            index, name = key.split(":", 1)
+            params[name].data(contexts[int(index)])[:] = value
+    return saved
+
+
+def _single_copy(param: gluon.Parameter, ctx: mx.Context) -> mx.nd.NDArray:
+    # Trained parameters are identical on every device; averaging them could round.
+    return param._reduce() if param.grad_req == "null" else param.data(ctx)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,221 @@
+"""The training loop every task shares: ``fit(pipeline, train_data, val_data, **options)``.
+
+The loop owns what is the same for every task: the learning-rate schedule,
+progress bars and JSON-lines logs, validation, checkpoints, exact resume and
+Ctrl-C. One update is a :class:`~cvcore.train.step.SupervisedStep`.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from tqdm import tqdm
+
+from ..errors import ConfigError
+from .checkpoint import Checkpoints, TrainState, find_resume_point, load
+from .config import TrainConfig
+from .data import make_loader
+from .guards import DivergenceGuard, TrainingDiverged
+from .interrupt import StopRequest, TrainingInterrupted
+from .logs import JsonLinesLog, Throughput
+from .optim import create_kvstore, make_trainer
+from .schedules import LRSchedule
+from .step import SupervisedStep
+from .tricks import load_teacher, no_bias_decay
+
+if TYPE_CHECKING:
+    from ..pipeline import Pipeline
+
+logger = logging.getLogger(__name__)
+
+LOG_FILE = "train.jsonl"
+CHECKPOINT_DIR = "checkpoints"
+
+
+class Callback:
+    """Hooks into the training loop; subclass and override what you need.
+
+    A callback may raise ``KeyboardInterrupt`` to stop training: a checkpoint
+    is saved first, as on Ctrl-C.
+    """
+
+    def on_step_end(self, state: TrainState, record: Mapping[str, Any]) -> None:
+        """After every update; ``record`` has epoch, step, loss (this batch), lr and grad_norm when clipping."""
+
+    def on_epoch_end(self, state: TrainState, record: Mapping[str, Any]) -> None:
+        """After every epoch (and its validation); ``record`` is the epoch's entry of the history."""
+
+
+def fit(pipeline: "Pipeline", train_data: Any, val_data: Any = None, **options: Any) -> dict[str, Any]:
+    """Train ``pipeline.net`` with ``pipeline.loss``; ``options`` are :class:`TrainConfig`'s.
+
+    Returns the last epoch's record (epoch, step, loss, lr, samples_per_sec,
+    seconds, ``val_<metric>``) with ``history`` (every epoch's record) and
+    ``checkpoint`` (the last one saved, or None).
+    """
+    return Engine(pipeline, TrainConfig.from_options(options)).run(train_data, val_data)
+
+
+class Engine:
+    """One training run of a pipeline with a fixed configuration."""
+
+    def __init__(self, pipeline: "Pipeline", config: TrainConfig) -> None:
+        self.pipeline, self.config = pipeline, config
+        kvstore, self.workers = create_kvstore(config.kvstore, pipeline.ctx)
+        self.trainer = make_trainer(pipeline.net, config, kvstore)
+        self.writes = self.workers.rank == 0
+        out = Path(config.out_dir) if config.out_dir else None
+        self.checkpoints = Checkpoints(out / CHECKPOINT_DIR, config.keep_checkpoints) if out and self.writes else None
+        self.log = JsonLinesLog((config.log_file or (out / LOG_FILE if out else None)) if self.writes else None)
+        self.state = TrainState()
+        self.last_checkpoint: Path | None = None
+        self.guard = DivergenceGuard(self._where)
+
+    def run(self, train_data: Any, val_data: Any = None) -> dict[str, Any]:
+        config, pipeline = self.config, self.pipeline
+        self.loader = make_loader(pipeline, train_data, train=True, batch_size=config.batch_size,
+                                  num_workers=config.num_workers, seed=config.seed,
+                                  shard=(self.workers.rank, self.workers.count))
+        self.steps_per_epoch = self.loader.batches_per_epoch
+        self.schedule = LRSchedule.from_config(config, self.steps_per_epoch)
+        teacher = load_teacher(config.teacher, pipeline.ctx) if config.teacher is not None else None
+        self.step = SupervisedStep(pipeline, self.trainer, config, self.guard, teacher=teacher, num_workers=self.workers.count)
+        self.replay = {"seed": config.seed, "batch_size": config.batch_size,
+                       "num_samples": len(train_data) if hasattr(train_data, "__len__") else None,
+                       "workers": self.workers.count}
+        if config.hybridize:
+            pipeline.net.hybridize(static_alloc=True)
+        self._start()
+        with no_bias_decay(pipeline.net, config.no_bias_decay), StopRequest() as stop:
+            try:
+                while self.state.epochs_done < config.epochs:
+                    self._train_epoch(val_data, stop)
+            except KeyboardInterrupt:
+                raise self._interrupted() from None
+            except TrainingDiverged as exc:
+                self.log.write("diverged", message=str(exc))
+                raise
+        history = list(self.state.history)
+        return {**history[-1], "history": history, "rank": self.workers.rank,
+                "checkpoint": str(self.last_checkpoint) if self.last_checkpoint else None}
+
+    # -- the loop ------------------------------------------------------------------------
+    def _start(self) -> None:
+        config = self.config
+        directory = Path(config.out_dir) / CHECKPOINT_DIR if config.out_dir else None
+        path = find_resume_point(config.resume, directory) if config.resume else None
+        if path is not None:
+            saved = load(path, self.pipeline.net, self.trainer, self.pipeline.ctx, self.replay)
+            self.state = TrainState(**saved["state"])
+            self.last_checkpoint = path
+            self.log.write("resume", checkpoint=str(path), **self._position())
+            logger.info("resumed from %s (epoch %d, batch %d, step %d)", path, self.state.epochs_done + 1,
+                        self.state.batches_done, self.state.global_step)
+            return
+        if config.resume:
+            logger.info("no checkpoint in %s to resume from; starting afresh", directory)
+        elif self.checkpoints is not None and self.checkpoints.latest() is not None:
+            raise ConfigError(
+                f"{self.checkpoints.directory} already holds checkpoints of an earlier run (latest: "
+                f"{self.checkpoints.latest().name}): pass resume=True (cvcore train --resume) to continue it, "
+                "or train into another out_dir."
+            )
+        self.log.write("start", epochs=config.epochs, batch_size=config.batch_size, steps_per_epoch=self.steps_per_epoch,
+                       lr=config.lr, lr_mode=config.lr_mode, optimizer=config.optimizer, kvstore=config.kvstore,
+                       contexts=[str(c) for c in self.pipeline.ctx], workers=self.workers.count, seed=config.seed)
+
+    def _train_epoch(self, val_data: Any, stop: StopRequest) -> None:
+        config, state = self.config, self.state
+        epoch = state.epochs_done
+        mix = config.mixup and epoch < config.epochs - config.mixup_off_epochs
+        epoch_meter, interval_meter, interval_loss = Throughput(), Throughput(), 0.0
+        bar = tqdm(self.loader.epoch(epoch, skip=state.batches_done), total=self.steps_per_epoch,
+                   initial=state.batches_done, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
+                   disable=not (config.progress and self.writes), leave=False)
+        for batch in bar:
+            lr = self.schedule(state.global_step)
+            self.trainer.set_learning_rate(lr)
+            loss_sum, samples = self.step.forward_backward(batch, global_step=state.global_step, mix=mix)
+            self.guard.check("loss", loss_sum)
+            grad_norm = self.step.update(samples)
+            state.advance(loss_sum, samples)
+
+            epoch_meter.add(samples)
+            interval_meter.add(samples)
+            interval_loss += loss_sum
+            record = {"epoch": epoch + 1, "step": state.global_step, "loss": loss_sum / samples, "lr": lr}
+            if grad_norm is not None:
+                record["grad_norm"] = grad_norm
+            bar.set_postfix(loss=f"{state.epoch_loss_sum / state.epoch_samples:.4f}", lr=f"{lr:.3g}",
+                            samples_per_sec=f"{epoch_meter.rate:.1f}", refresh=False)
+            if state.global_step % config.log_every == 0:
+                self.log.write("train", **{**record, "loss": interval_loss / interval_meter.samples,
+                                           "samples_per_sec": interval_meter.rate})
+                interval_meter.reset()
+                interval_loss = 0.0
+            for callback in config.callbacks:
+                callback.on_step_end(state, record)
+            ends_epoch = self.steps_per_epoch is not None and state.batches_done >= self.steps_per_epoch
+            if config.checkpoint_every and state.global_step % config.checkpoint_every == 0 and not ends_epoch:
+                self._save()  # the epoch's own checkpoint follows at once otherwise
+            if stop.requested:
+                raise KeyboardInterrupt
+        bar.close()
+        self._finish_epoch(val_data, epoch_meter)
+
+    def _finish_epoch(self, val_data: Any, meter: Throughput) -> None:
+        config, state = self.config, self.state
+        epoch = state.epochs_done + 1
+        record: dict[str, Any] = {
+            "epoch": epoch, "step": state.global_step,
+            "loss": state.epoch_loss_sum / state.epoch_samples if state.epoch_samples else float("nan"),
+            "lr": self.schedule(max(state.global_step - 1, 0)),
+            "samples_per_sec": meter.rate, "seconds": meter.seconds,
+        }
+        if val_data is not None and (epoch % config.val_every == 0 or epoch == config.epochs):
+            values = self.pipeline.task.evaluate(self.pipeline, val_data, batch_size=config.batch_size,
+                                                 num_workers=config.num_workers)
+            record.update({f"val_{name}": value for name, value in values.items()})
+        state.finish_epoch(record)
+        self.log.write("epoch", **record)
+        for callback in config.callbacks:
+            callback.on_epoch_end(state, record)
+        self._save()
+
+    # -- checkpoints, interruption, messages -------------------------------------------------------
+    def _save(self) -> None:
+        if self.checkpoints is not None and self.state.global_step > 0:
+            self.last_checkpoint = self.checkpoints.save(self.pipeline.net, self.trainer, self.pipeline.ctx, self.state,
+                                                         {**self.replay, "contexts": len(self.pipeline.ctx)})
+
+    def _interrupted(self) -> TrainingInterrupted:
+        self._save()
+        where = self._describe()
+        if self.last_checkpoint is not None:
+            message = (f"Training interrupted at {where}; saved checkpoint {self.last_checkpoint}. "
+                       f"Continue with resume=True (same out_dir) or resume={str(self.last_checkpoint)!r}.")
+        else:
+            reason = ("worker rank 0 saves the checkpoints" if not self.writes else
+                      "set out_dir to keep checkpoints" if self.checkpoints is None else "no step was trained yet")
+            message = f"Training interrupted at {where}; nothing was saved ({reason})."
+        self.log.write("interrupted", checkpoint=str(self.last_checkpoint) if self.last_checkpoint else None, **self._position())
+        return TrainingInterrupted(message, str(self.last_checkpoint) if self.last_checkpoint else None)
+
+    def _position(self) -> dict[str, int]:
+        return {"epoch": self.state.epochs_done + 1, "batch": self.state.batches_done, "step": self.state.global_step}
+
+    def _describe(self) -> str:
+        of = f"/{self.steps_per_epoch}" if self.steps_per_epoch else ""
+        s = self.state
+        return f"epoch {s.epochs_done + 1}, batch {s.batches_done}{of} (global step {s.global_step})"
+
+    def _where(self) -> str:
+        """The step in progress, for divergence messages."""
+        of = f"/{self.steps_per_epoch}" if self.steps_per_epoch else ""
+        s = self.state
+        where = (f"epoch {s.epochs_done + 1}, batch {s.batches_done + 1}{of} (global step {s.global_step + 1}, "
+                 f"lr {self.schedule(s.global_step):.4g})")
+        if self.last_checkpoint is not None:
+            where += f"; the last good checkpoint is {self.last_checkpoint} (resume from it after the change)"
+        return where

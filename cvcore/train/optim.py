@@ -1,0 +1,51 @@
+"""The gluon Trainer over a kvstore, for one device, several, or several machines.
+
+Gradients are all-reduced through the kvstore and the update runs on every
+worker (``update_on_kvstore=False``), so the engine can clip the reduced
+gradients and set the learning rate of every step itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import mxnet as mx
+from mxnet import gluon
+
+from ..errors import ConfigError
+from .config import TrainConfig
+
+
+@dataclass(frozen=True)
+class Workers:
+    """This process's place among distributed workers (rank 0 of 1 when training alone)."""
+
+    rank: int = 0
+    count: int = 1
+
+
+def create_kvstore(name: str | None, contexts: list[mx.Context]) -> tuple[Any, Workers]:
+    """The kvstore argument for the Trainer and this process's rank among the workers."""
+    if name is None:
+        if len(contexts) > 1:
+            raise ConfigError(
+                f'kvstore = "none" cannot train on {len(contexts)} devices (their gradients would never be summed): '
+                'use kvstore = "device" or "local".'
+            )
+        return None, Workers()
+    if name.startswith("dist"):
+        kvstore = mx.kv.create(name)
+        return kvstore, Workers(kvstore.rank, kvstore.num_workers)
+    return name, Workers()  # gluon makes the local store itself (none for one device)
+
+
+def make_trainer(net: gluon.Block, config: TrainConfig, kvstore: Any) -> gluon.Trainer:
+    """A Trainer with the configured optimizer; the learning rate is set every step by the schedule."""
+    params: dict[str, Any] = {"learning_rate": config.lr, "wd": config.wd}
+    if config.optimizer in ("sgd", "nag"):
+        params["momentum"] = config.momentum
+    params.update(config.optimizer_params)
+    try:
+        return gluon.Trainer(net.collect_params(), config.optimizer, params, kvstore=kvstore, update_on_kvstore=False)
+    except (ValueError, TypeError, mx.MXNetError) as exc:
+        raise ConfigError(f"optimizer = {config.optimizer!r} with {params}: {exc}") from exc

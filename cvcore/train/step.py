@@ -1,0 +1,79 @@
+"""One supervised update: forward on every device, loss, backward, all-reduce, guard, clip, update."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import mxnet as mx
+from mxnet import autograd, gluon
+
+from ..losses import DistillationLoss
+from .config import TrainConfig
+from .data import split_to_contexts
+from .guards import DivergenceGuard, clip_global_norm
+from .seeding import MIXUP, generator, seed_devices
+from .tricks import mixed_labels, mixup, soft_label_loss
+
+if TYPE_CHECKING:
+    from ..pipeline import Pipeline
+
+
+class SupervisedStep:
+    """The update of a network trained with one loss on the task's ``(inputs, targets)`` batches.
+
+    While mixup is on, the loss is its soft-label variant; with a teacher it is wrapped
+    in :class:`~cvcore.losses.DistillationLoss` and gets the teacher's outputs
+    on the same (mixed) inputs. Every random draw depends only on the seed and
+    the global step.
+    """
+
+    def __init__(self, pipeline: "Pipeline", trainer: gluon.Trainer, config: TrainConfig, guard: DivergenceGuard,
+                 *, teacher: "Pipeline | None" = None, num_workers: int = 1) -> None:
+        self.pipeline, self.trainer, self.guard, self.teacher = pipeline, trainer, guard, teacher
+        self.seed, self.mixup_alpha, self.max_norm = config.seed, config.mixup_alpha, config.clip_gradient_norm
+        self.num_workers = num_workers
+
+        def training_loss(loss: Any) -> Any:
+            return DistillationLoss(loss, config.temperature, config.hard_weight) if teacher is not None else loss
+
+        self.loss = training_loss(pipeline.loss)
+        self.mixup_loss = training_loss(soft_label_loss(pipeline.loss)) if config.mixup else None
+        self.trained = [p for p in pipeline.net.collect_params().values() if p.grad_req != "null"]
+
+    def forward_backward(self, batch: Any, *, global_step: int, mix: bool) -> tuple[float, int]:
+        """Gradients of the loss summed over ``batch``; returns that loss sum and the batch size."""
+        task, net, contexts = self.pipeline.task, self.pipeline.net, self.pipeline.ctx
+        inputs, targets = task.split_batch(batch)
+        lam = None
+        if mix:
+            lam = float(generator(self.seed, MIXUP, global_step).beta(self.mixup_alpha, self.mixup_alpha))
+            inputs, targets = mixup(inputs, targets, lam, self.pipeline.task_name)
+        seed_devices(self.seed, global_step)
+        parts = split_to_contexts(inputs, targets, contexts)
+        teacher_outputs = [self._teacher(x) for x, _ in parts] if self.teacher is not None else None
+        loss_fn = self.loss if lam is None else self.mixup_loss
+        with autograd.record():
+            losses = []
+            for index, (x, t) in enumerate(parts):
+                out = net(x)
+                if lam is not None:
+                    t = (mixed_labels(*t, lam, classes=out.shape[-1]),)
+                extra = (teacher_outputs[index],) if teacher_outputs is not None else ()
+                losses.append(loss_fn(out, *extra, *t))
+        autograd.backward(losses)
+        return sum(float(loss.sum().asscalar()) for loss in losses), inputs.shape[0]
+
+    def update(self, batch_size: int) -> float | None:
+        """All-reduce, clip (checking the norm) and apply; returns the mean gradient's norm when clipping."""
+        self.trainer.allreduce_grads()
+        samples = batch_size * self.num_workers  # dist kvstores sum the gradients of every worker
+        norm = None
+        if self.max_norm is not None:
+            grads = [[p.grad(ctx) for p in self.trained] for ctx in self.pipeline.ctx]
+            norm = clip_global_norm(grads, self.max_norm, samples)
+            self.guard.check("gradient norm", norm)
+        self.trainer.update(samples)
+        return norm
+
+    def _teacher(self, x: mx.nd.NDArray) -> mx.nd.NDArray:
+        teacher_ctx = x.context if x.context in self.teacher.ctx else self.teacher.ctx[0]
+        return self.teacher.net(x.as_in_context(teacher_ctx)).as_in_context(x.context)

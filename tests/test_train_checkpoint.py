@@ -1,0 +1,114 @@
+"""Atomic checkpoints, Ctrl-C, and what resume refuses."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import mxnet as mx
+import pytest
+from mxnet import gluon
+
+import cvcore
+from cvcore.pipeline import Pipeline
+from cvcore.train import Callback, TrainingInterrupted
+from cvcore.train.checkpoint import Checkpoints
+
+OPTIONS = dict(batch_size=12, lr=0.05, progress=False)  # 3 steps per epoch
+
+
+def small_pipeline(root) -> Pipeline:
+    mx.random.seed(0)
+    return Pipeline(backbone="tinynet", classes=3, input_shape=[1, 3, 16, 16],
+                    data={"dataset": "image_folder", "root": str(root)})
+
+
+def checkpoint_names(out):
+    return sorted(p.name for p in (out / "checkpoints").iterdir())
+
+
+def test_checkpoints_every_n_steps_and_each_epoch_keeping_the_last_k(tinynet, color_folders, tmp_path):
+    history = small_pipeline(color_folders).fit(epochs=2, checkpoint_every=2, keep_checkpoints=2, out_dir=str(tmp_path), **OPTIONS)
+    assert checkpoint_names(tmp_path) == ["step-00000004", "step-00000006"]  # saved 2, 3 (epoch), 4, 6 (epoch)
+    latest = tmp_path / "checkpoints" / "step-00000006"
+    assert history["checkpoint"] == str(latest)
+    assert sorted(p.name for p in latest.iterdir()) == ["model.params", "state.json", "trainer.states"]
+    state = json.loads((latest / "state.json").read_text())
+    assert state["state"]["epochs_done"] == 2 and state["state"]["global_step"] == 6 and state["seed"] == 0
+    fresh = small_pipeline(color_folders)
+    fresh.net.load_parameters(str(latest / "model.params"))  # plain gluon reads it
+
+
+def test_a_crash_while_writing_leaves_the_previous_checkpoint_loadable(tinynet, color_folders, tmp_path, monkeypatch):
+    small_pipeline(color_folders).fit(epochs=1, out_dir=str(tmp_path), **OPTIONS)
+    assert checkpoint_names(tmp_path) == ["step-00000003"]
+
+    def crash_mid_write(trainer, fname):
+        with open(fname, "wb") as handle:
+            handle.write(b"half a file")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(gluon.Trainer, "save_states", crash_mid_write)
+    with pytest.raises(OSError, match="No space left"):
+        small_pipeline(color_folders).fit(epochs=2, resume=True, out_dir=str(tmp_path), **OPTIONS)
+    monkeypatch.undo()
+    assert checkpoint_names(tmp_path) == ["step-00000003"]  # nothing half-written is visible
+
+    killed = tmp_path / "checkpoints" / ".writing-killed"  # what a kill -9 mid-write leaves
+    killed.mkdir()
+    (killed / "model.params").write_bytes(b"garbage")
+    assert Checkpoints(tmp_path / "checkpoints").latest().name == "step-00000003" and not killed.exists()
+    history = small_pipeline(color_folders).fit(epochs=2, resume=True, out_dir=str(tmp_path), **OPTIONS)
+    assert history["step"] == 6 and [e["epoch"] for e in history["history"]] == [1, 2]
+
+
+class SendCtrlC(Callback):
+    def on_step_end(self, state, record):
+        if state.global_step == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_ctrl_c_finishes_the_step_saves_and_says_where(tinynet, color_folders, tmp_path):
+    with pytest.raises(TrainingInterrupted) as stopped:
+        small_pipeline(color_folders).fit(epochs=2, out_dir=str(tmp_path), callbacks=[SendCtrlC()], **OPTIONS)
+    assert stopped.value.checkpoint == str(tmp_path / "checkpoints" / "step-00000002")
+    assert "epoch 1, batch 2/3 (global step 2)" in str(stopped.value) and "resume=True" in str(stopped.value)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    log = [json.loads(line) for line in (tmp_path / "train.jsonl").read_text().splitlines()]
+    assert log[-1]["event"] == "interrupted" and log[-1]["step"] == 2
+    history = small_pipeline(color_folders).fit(epochs=2, resume=str(stopped.value.checkpoint), out_dir=str(tmp_path), **OPTIONS)
+    assert history["step"] == 6
+
+
+def test_an_interrupted_data_iterator_also_saves(tinynet, color_folders, tmp_path):
+    class FlakyDataset(gluon.data.Dataset):
+        def __init__(self, dataset):
+            self.dataset, self.reads = dataset, 0
+
+        def __len__(self):
+            return len(self.dataset)
+
+        def __getitem__(self, index):
+            self.reads += 1
+            if self.reads == 30:  # inside the third batch
+                raise KeyboardInterrupt
+            return self.dataset[index]
+
+    pipeline = small_pipeline(color_folders)
+    data = FlakyDataset(pipeline.task.dataset(pipeline, "train"))
+    with pytest.raises(TrainingInterrupted) as stopped:
+        pipeline.fit(data, epochs=1, out_dir=str(tmp_path), **OPTIONS)
+    assert stopped.value.checkpoint.endswith("step-00000002")
+
+
+def test_interrupted_without_out_dir_says_nothing_was_saved(tinynet, color_folders):
+    with pytest.raises(TrainingInterrupted, match="nothing was saved \\(set out_dir"):
+        small_pipeline(color_folders).fit(epochs=1, callbacks=[SendCtrlC()], **OPTIONS)
+
+
+def test_a_new_run_refuses_an_out_dir_with_checkpoints(tinynet, color_folders, tmp_path):
+    small_pipeline(color_folders).fit(epochs=1, out_dir=str(tmp_path), **OPTIONS)
+    with pytest.raises(cvcore.ConfigError, match="already holds checkpoints.*resume=True"):
+        small_pipeline(color_folders).fit(epochs=1, out_dir=str(tmp_path), **OPTIONS)
+    with pytest.raises(cvcore.ConfigError, match="cannot be resumed exactly: batch_size 12 -> 6"):
+        small_pipeline(color_folders).fit(epochs=2, resume=True, out_dir=str(tmp_path), **{**OPTIONS, "batch_size": 6})

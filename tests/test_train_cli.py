@@ -1,0 +1,83 @@
+"""`cvcore train`: --out holds checkpoints and logs, --resume continues exactly."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import mxnet as mx
+import numpy as np
+
+from cvcore.cli import main
+from cvcore.data.folder import ImageFolderDataset
+
+
+def write_config(path, data_root):
+    path.write_text(textwrap.dedent(f"""
+        task = "classification"
+        classes = 3
+        input_shape = [1, 3, 16, 16]
+
+        [backbone]
+        name = "tinynet"
+
+        [data]
+        dataset = "image_folder"
+        root = "{data_root}"
+
+        [train]
+        epochs = 2
+        batch_size = 12
+        lr = 0.05
+        lr_mode = "cosine"
+        seed = 5
+        progress = false
+    """))
+    return path
+
+
+def train(capsys, *argv):
+    mx.random.seed(0)  # the same initial weights in every run
+    code = main(["train", *argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_train_interrupted_then_resumed_equals_a_straight_run(capsys, tmp_path, tinynet, color_folders, monkeypatch):
+    config = write_config(tmp_path / "colors.toml", color_folders)
+    code, out, _ = train(capsys, str(config), "--out", str(tmp_path / "straight"))
+    assert code == 0
+    straight = json.loads(out[: out.rindex("}") + 1])
+
+    reads = {"count": 0}
+    original = ImageFolderDataset.__getitem__
+
+    def ctrl_c_in_epoch_two(self, index):
+        reads["count"] += 1
+        if reads["count"] == 36 + 12 + 15:  # epoch 1 (and its validation), then in batch 2 of epoch 2
+            raise KeyboardInterrupt
+        return original(self, index)
+
+    monkeypatch.setattr(ImageFolderDataset, "__getitem__", ctrl_c_in_epoch_two)
+    split = tmp_path / "split"
+    code, out, err = train(capsys, str(config), "--out", str(split))
+    assert code == 130 and out == ""
+    assert "saved checkpoint" in err and f"cvcore train {config} --out {split} --resume" in err
+    monkeypatch.undo()
+
+    code, out, err = train(capsys, str(config), "--out", str(split), "--resume")
+    assert code == 0 and "resumed from" in err and "step-00000004" in err
+    resumed = json.loads(out[: out.rindex("}") + 1])
+    assert resumed["history"] == [{**e, "seconds": r["seconds"], "samples_per_sec": r["samples_per_sec"]}
+                                  for e, r in zip(straight["history"], resumed["history"])]
+    expected, got = mx.nd.load(str(tmp_path / "straight" / "model.params")), mx.nd.load(str(split / "model.params"))
+    assert expected.keys() == got.keys()
+    assert all(np.array_equal(expected[k].asnumpy(), got[k].asnumpy()) for k in expected)
+    events = [json.loads(line)["event"] for line in (split / "train.jsonl").read_text().splitlines()]
+    assert events == ["start", "epoch", "interrupted", "resume", "epoch"]
+
+
+def test_train_without_resume_refuses_to_mix_runs(capsys, tmp_path, tinynet, color_folders):
+    config = write_config(tmp_path / "colors.toml", color_folders)
+    assert train(capsys, str(config), "--out", str(tmp_path / "run"), "--epochs", "1")[0] == 0
+    code, _, err = train(capsys, str(config), "--out", str(tmp_path / "run"), "--epochs", "1")
+    assert code == 1 and "already holds checkpoints" in err and "--resume" in err
