@@ -167,9 +167,22 @@ def test_sync_batch_norm_trains_across_two_cpu_devices():
     # MXNET_CPU_TEMP_COPY buffers (default 4): a SyncBatchNorm waiting for its twin on the
     # other device can then hold the buffer that twin needs, and both wait forever. Enough
     # buffers avoid that; the variable is read when mxnet starts, hence the subprocess.
-    env = {**os.environ, "MXNET_CPU_TEMP_COPY": "1024"}
+    env = {**os.environ, "MXNET_CPU_TEMP_COPY": "160"}
     ran = subprocess.run([sys.executable, "-c", SYNC_TRAINING], capture_output=True, text=True, env=env, timeout=300)
     assert ran.returncode == 0, ran.stderr[-3000:]
     result = json.loads(ran.stdout.strip().splitlines()[-1])
     assert np.isfinite(result["loss"])
     assert result["changed"] == [True, True] and result["devices_agree"]  # running statistics moved, in sync
+
+
+def test_sync_batch_norm_on_cpus_without_enough_scratch_buffers_is_refused_not_hung(monkeypatch):
+    import mxnet as mx
+
+    import cvcore
+    from cvcore.pipeline import Pipeline
+
+    monkeypatch.delenv("MXNET_CPU_TEMP_COPY", raising=False)
+    backbone = {"name": "resnet18_v1b", "norm_layer": "SyncBatchNorm", "norm_kwargs": {"num_devices": 2}}
+    pipeline = Pipeline("classification", backbone=backbone, classes=3, input_shape=[4, 3, 32, 32], ctx=[mx.cpu(0), mx.cpu(1)])
+    with pytest.raises(cvcore.ConfigError, match="MXNET_CPU_TEMP_COPY=160 or more"):
+        pipeline.fit([], epochs=1)
