@@ -68,6 +68,7 @@ class Pipeline:
     ``name`` (``{"name": "resnet50_v1b", "norm_layer": "SyncBatchNorm"}``), or
     a ready object. Other keyword options (``classes=10``, ``data={...}``,
     ``train={...}``) are the same names as the top-level keys of a TOML config.
+    ``initialize=False`` leaves the parameters unallocated, for loading them next.
     """
 
     def __init__(
@@ -80,6 +81,7 @@ class Pipeline:
         metric: Any = None,
         *,
         ctx: mx.Context | list | None = None,
+        initialize: bool = True,
         **options: Any,
     ) -> None:
         self.task_name = task if isinstance(task, str) else (task.name or type(task).__name__)
@@ -102,7 +104,8 @@ class Pipeline:
         self.net: gluon.HybridBlock = self._assemble()
         self.loss = self._build_simple("loss")
         self.metric = self._build_simple("metric")
-        _initialize(self.net, self.ctx)
+        if initialize:  # skipped when parameters are about to be loaded from a file
+            _initialize(self.net, self.ctx)
 
     # -- assembly ------------------------------------------------------------------
     def _assemble(self) -> AssembledNet:
@@ -173,7 +176,7 @@ class Pipeline:
     def from_model(cls, name: str, pretrained: bool | str = False, **overrides: Any) -> "Pipeline":
         """Assemble zoo model ``name``; ``pretrained`` is ``True`` (weight store) or a ``.params`` path."""
         recipe = get_recipe(name)
-        pipeline = cls(**merge_config(recipe.config(), overrides))
+        pipeline = cls(**merge_config(recipe.config(), overrides), initialize=not pretrained)
         pipeline.model_name = name
         if pretrained:
             if pretrained is True:
@@ -284,7 +287,7 @@ class Pipeline:
         config = read_config(directory / CONFIG_FILE)
         deployed = config.pop("deployed", [])
         model_name = config.pop("model", None)
-        pipeline = cls(**config, ctx=ctx)
+        pipeline = cls(**config, ctx=ctx, initialize=False)
         pipeline.model_name = model_name
         if deployed:
             pipeline.net = load_graph(directory / GRAPH_PREFIX, pipeline.ctx)
