@@ -55,8 +55,16 @@ def cvcore_deploy_transforms():
 @hookimpl
 def cvcore_datasets():
     from .data.folder import ImageFolderDataset
+    from .data.synthetic import classification
 
-    return [Component("image_folder", ImageFolderDataset, "Classification images in root/<split>/<class>/<image>.")]
+    return [
+        Component(
+            "image_folder",
+            ImageFolderDataset,
+            "Classification images in root/<split>/<class>/<image>.",
+            {"synthesize": classification.synthesize, "synth_name": "classification"},
+        )
+    ]
 
 
 @hookimpl

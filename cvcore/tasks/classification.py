@@ -1,27 +1,74 @@
 """Image classification: image folders in, class scores out."""
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-import cv2
 import mxnet as mx
 import numpy as np
 
 from ..data.image import read_image
+from ..data.transforms import Compose, classification_eval_transform, classification_train_transform
+from ..errors import ConfigError
 from ..task import Task
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
 
-MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32) * 255
-STD = np.array([0.229, 0.224, 0.225], dtype=np.float32) * 255
+# The [augment] table: ImageNet training's augmentation unless a key says otherwise.
+AUGMENT_DEFAULTS: dict[str, Any] = {
+    "scale": (0.08, 1.0),
+    "ratio": (3 / 4, 4 / 3),
+    "flip": 0.5,
+    "brightness": 0.4,
+    "contrast": 0.4,
+    "saturation": 0.4,
+    "lighting": 0.1,
+    "crop_fraction": 0.875,
+}
+AUGMENT_KEYS = (*AUGMENT_DEFAULTS, "jitter")
 
 
-def to_input(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """RGB uint8 HxWx3 -> normalized float32 3xHxW at the network's input size."""
-    if image.shape[:2] != (height, width):
-        image = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
-    return ((image.astype(np.float32) - MEAN) / STD).transpose(2, 0, 1)
+def augment_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``[augment]`` table over :data:`AUGMENT_DEFAULTS`, checked.
+
+    ``jitter`` sets brightness, contrast and saturation at once (each may still
+    be given on its own); ``flip = true`` / ``false`` means probability 0.5 / 0.
+    """
+    options = dict(options or {})
+    unknown = [key for key in options if key not in AUGMENT_KEYS]
+    if unknown:
+        close = {key: difflib.get_close_matches(key, AUGMENT_KEYS, 1) for key in unknown}
+        named = ", ".join(f"{key!r}" + (f" (did you mean {close[key][0]!r}?)" if close[key] else "") for key in unknown)
+        raise ConfigError(f"Unknown [augment] option {named}; the options are {', '.join(AUGMENT_KEYS)}.")
+    merged = dict(AUGMENT_DEFAULTS)
+    if "jitter" in options:
+        merged.update(dict.fromkeys(("brightness", "contrast", "saturation"), float(options.pop("jitter"))))
+    merged.update(options)
+    if isinstance(merged["flip"], bool):
+        merged["flip"] = 0.5 if merged["flip"] else 0.0
+    for key in ("scale", "ratio"):
+        if len(merged[key]) != 2:
+            raise ConfigError(f"[augment] {key} must be [low, high], got {merged[key]!r}.")
+        merged[key] = (float(merged[key][0]), float(merged[key][1]))
+    return merged
+
+
+@dataclass(frozen=True)
+class ClassificationSampleTransform:
+    """``(image, label, rng=None) -> (float32 3xHxW input, float32 label)``; picklable for loader workers.
+
+    All randomness comes from ``rng`` when it is given (reproducible, resumable
+    training); without it, from a fresh ``numpy.random.default_rng()``.
+    """
+
+    image_transform: Compose
+
+    def __call__(
+        self, image: np.ndarray, label: int, rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.float32]:
+        return self.image_transform(image, rng), np.float32(label)
 
 
 class ClassificationTask(Task):
@@ -37,22 +84,32 @@ class ClassificationTask(Task):
         shape = pipeline.options.get("input_shape") or self.default_input_shape
         return int(shape[-2]), int(shape[-1])
 
-    def sample_transform(self, pipeline: "Pipeline", train: bool):
-        height, width = self.input_size(pipeline)
-        rng = np.random.default_rng()
+    def image_transform(self, pipeline: "Pipeline", train: bool) -> Compose:
+        """RGB uint8 HxWx3 -> network input at the pipeline's ``input_shape``, with the ``[augment]`` options.
 
-        def transform(image: np.ndarray, label: int):
-            if train and rng.random() < 0.5:
-                image = image[:, ::-1]
-            return to_input(image, height, width), np.float32(label)
+        Training: random resized crop (``scale``, ``ratio``), horizontal flip
+        (probability ``flip``), colour jitter (``brightness``, ``contrast``,
+        ``saturation``, or ``jitter`` for all three), PCA lighting noise
+        (``lighting``), ImageNet normalization. Evaluation and prediction: resize
+        to ``size / crop_fraction``, centre crop, normalize. A strength of 0 turns
+        a step off; by default they are ImageNet training's (:data:`AUGMENT_DEFAULTS`).
+        """
+        size = self.input_size(pipeline)
+        options = augment_options(pipeline.options.get("augment"))
+        crop_fraction = options.pop("crop_fraction")
+        if train:
+            return classification_train_transform(size, **options)
+        return classification_eval_transform(size, crop_fraction=crop_fraction)
 
-        return transform
+    def sample_transform(self, pipeline: "Pipeline", train: bool) -> ClassificationSampleTransform:
+        """``transform(image, label, rng=None)``: see :meth:`image_transform` and :class:`ClassificationSampleTransform`."""
+        return ClassificationSampleTransform(self.image_transform(pipeline, train))
 
     def predict(self, pipeline: "Pipeline", inputs: Any, top_k: int = 5) -> list[list[tuple[str, float]]]:
-        """Top-k ``(class name, probability)`` for each image (path or RGB array)."""
+        """Top-k ``(class name, probability)`` for each image (path or RGB uint8 array), preprocessed as for evaluation."""
         images = inputs if isinstance(inputs, Sequence) and not isinstance(inputs, (str, np.ndarray)) else [inputs]
-        height, width = self.input_size(pipeline)
-        batch = np.stack([to_input(read_image(x) if not isinstance(x, np.ndarray) else x, height, width) for x in images])
+        preprocess = self.image_transform(pipeline, train=False)
+        batch = np.stack([preprocess(x if isinstance(x, np.ndarray) else read_image(x)) for x in images])
         probs = mx.nd.softmax(pipeline.net(mx.nd.array(batch, ctx=pipeline.ctx[0]))).asnumpy()
         names = pipeline.options.get("class_names")
         results = []
