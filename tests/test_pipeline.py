@@ -209,3 +209,15 @@ def test_corrupt_image_names_the_file(tinynet, color_folders):
     pipeline = Pipeline(backbone="tinynet", classes=3, input_shape=[1, 3, 32, 32])
     with pytest.raises(cvcore.CvcoreError, match="broken.png could not be decoded"):
         pipeline.predict(str(bad))
+
+
+def test_a_split_with_other_class_folders_is_refused(tinynet, color_folders):
+    import shutil
+
+    shutil.rmtree(color_folders / "val" / "green")
+    (color_folders / "val" / "yellow").mkdir()
+    shutil.copy(next((color_folders / "train" / "red").iterdir()), color_folders / "val" / "yellow" / "a.png")
+    pipeline = Pipeline(backbone="tinynet", classes=3, data={"dataset": "image_folder", "root": str(color_folders)})
+    pipeline.task.dataset(pipeline, "train")
+    with pytest.raises(cvcore.ConfigError, match=r"missing \['green'\], unexpected \['yellow'\]"):
+        pipeline.task.dataset(pipeline, "val")

@@ -122,17 +122,26 @@ class ClassificationTask(Task):
         return ", ".join(f"{name} {score:.3f}" for name, score in prediction)
 
     def dataset(self, pipeline: "Pipeline", split: str):
-        """The config's image folders; records their class names and checks ``classes``."""
+        """The config's image folders; checks them against ``classes`` and the class names seen so far.
+
+        The first split read records its folder names as ``class_names``; a later
+        split whose folders differ would silently shift labels, so it is refused.
+        """
         dataset = super().dataset(pipeline, split)
         names = list(getattr(dataset, "classes", []))
-        if names:
-            expected = pipeline.options.get("classes")
-            if expected is not None and int(expected) != len(names):
-                from ..errors import ConfigError
-
-                raise ConfigError(
-                    f"The pipeline has classes = {expected} but the {split} data has {len(names)} class folders "
-                    f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})."
-                )
-            pipeline.options.setdefault("class_names", names)
+        if not names:
+            return dataset
+        expected = pipeline.options.get("classes")
+        if expected is not None and int(expected) != len(names):
+            raise ConfigError(
+                f"The pipeline has classes = {expected} but the {split} data has {len(names)} class folders "
+                f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})."
+            )
+        known = pipeline.options.setdefault("class_names", names)
+        if list(known) != names:
+            missing, extra = sorted(set(known) - set(names)), sorted(set(names) - set(known))
+            raise ConfigError(
+                f"The {split} split's class folders differ from the pipeline's class_names: "
+                f"missing {missing or 'none'}, unexpected {extra or 'none'} (labels are folder positions, so they must match)."
+            )
         return dataset
