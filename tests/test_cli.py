@@ -156,20 +156,22 @@ def test_deploy_with_an_unknown_transform_names_the_int8_extra(capsys, tmp_path,
 def test_launch_runs_workers_on_the_dist_sync_kvstore(tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(textwrap.dedent("""
+        import sys
         import cvcore, mxnet as mx
         kv = mx.kv.create("dist_sync")
         kv.init("w", mx.nd.zeros((2,)))
         kv.push("w", mx.nd.ones((2,)) * (kv.rank + 1))
         out = mx.nd.zeros((2,))
         kv.pull("w", out=out)
-        print("rank", kv.rank, "of", kv.num_workers, "sum", out.asnumpy().tolist(), flush=True)
+        with open(f"{sys.argv[1]}/rank{kv.rank}.txt", "w") as handle:  # one file each: stdout lines would interleave
+            handle.write(f"rank {kv.rank} of {kv.num_workers} sum {out.asnumpy().tolist()}")
     """))
     result = subprocess.run(
-        CVCORE + ["launch", "-n", "2", "--timeout", "120", "--", sys.executable, str(script)],
+        CVCORE + ["launch", "-n", "2", "--timeout", "120", "--", sys.executable, str(script), str(tmp_path)],
         capture_output=True, text=True, timeout=180,
     )
     assert result.returncode == 0, result.stderr
-    lines = sorted(line for line in result.stdout.splitlines() if line.startswith("rank"))
+    lines = [(tmp_path / f"rank{rank}.txt").read_text() for rank in (0, 1)]
     assert lines == ["rank 0 of 2 sum [3.0, 3.0]", "rank 1 of 2 sum [3.0, 3.0]"]
 
 

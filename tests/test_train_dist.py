@@ -27,13 +27,13 @@ def test_dist_sync_workers_share_every_update(tmp_path, color_folders):
                                out_dir={str(tmp_path / "run")!r})
         weights = [float(p.data().asnumpy().sum()) for p in pipeline.net.collect_params().values() if p.grad_req != "null"]
         rank = int(os.environ["CVCORE_WORKER_RANK_HINT"])  # a second kv.create would wait forever
-        print("RESULT", json.dumps({{"rank": rank, "step": history["step"], "weights": weights}}), flush=True)
+        with open({str(tmp_path)!r} + f"/result{{rank}}.json", "w") as handle:  # one file each: stdout lines would interleave
+            json.dump({{"rank": rank, "step": history["step"], "weights": weights}}, handle)
     """))
     result = subprocess.run([sys.executable, "-m", "cvcore.cli", "launch", "-n", "2", "--timeout", "150", "--",
                              sys.executable, str(script)], capture_output=True, text=True, timeout=200)
     assert result.returncode == 0, result.stderr[-3000:]
-    results = sorted((json.loads(line.split(" ", 1)[1]) for line in result.stdout.splitlines() if line.startswith("RESULT")),
-                     key=lambda r: r["rank"])
+    results = [json.loads((tmp_path / f"result{rank}.json").read_text()) for rank in (0, 1)]
     assert [r["rank"] for r in results] == [0, 1]
     assert [r["step"] for r in results] == [6, 6]  # 36 samples: 18 per worker, 3 batches of 6 per epoch
     assert results[0]["weights"] == results[1]["weights"]
