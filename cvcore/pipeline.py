@@ -242,6 +242,21 @@ class Pipeline:
         self.deployed.append({"transform": transform, **{k: v for k, v in options.items() if _is_plain(v)}})
         return self
 
+    def materialize(self) -> None:
+        """Give parameters whose shapes wait for data (deferred init) their shapes and values now.
+
+        Saving needs it, and so does distributed training: a parameter initialized
+        only at the first forward pass would reach the kvstore in the same step as
+        the first gradients, and a worker could pull a gradient as its weights.
+        """
+        pending = [p for p in self.net.collect_params().values() if p._deferred_init]
+        if pending:
+            # symbolic shape inference, not a forward pass: an inference pass would leave
+            # weights in oneDNN's layout, which the kvstore cannot read
+            self.net.infer_shape(self.example())
+            for param in pending:
+                param._finish_deferred_init()
+
     def _require_trainable(self, verb: str) -> None:
         if not isinstance(self.net, AssembledNet):
             raise CvcoreError(
@@ -267,8 +282,7 @@ class Pipeline:
         try:
             (staging / CONFIG_FILE).write_bytes(tomli_w.dumps(config).encode())
             if isinstance(self.net, AssembledNet):
-                if any(p._deferred_init for p in self.net.collect_params().values()):
-                    self.net(self.example())  # shapes are known only after one forward pass
+                self.materialize()
                 self.net.save_parameters(str(staging / PARAMS_FILE))
             if self.deployed:
                 self.net.export(str(staging / GRAPH_PREFIX))

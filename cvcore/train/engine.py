@@ -62,6 +62,7 @@ class Engine:
 
     def __init__(self, pipeline: "Pipeline", config: TrainConfig) -> None:
         self.pipeline, self.config = pipeline, config
+        pipeline.materialize()  # every parameter must reach the kvstore initialized
         kvstore, self.workers = create_kvstore(config.kvstore, pipeline.ctx)
         self.trainer = make_trainer(pipeline.net, config, kvstore)
         self.writes = self.workers.rank == 0

@@ -46,6 +46,24 @@ def make_trainer(net: gluon.Block, config: TrainConfig, kvstore: Any) -> gluon.T
         params["momentum"] = config.momentum
     params.update(config.optimizer_params)
     try:
-        return gluon.Trainer(net.collect_params(), config.optimizer, params, kvstore=kvstore, update_on_kvstore=False)
+        trainer = gluon.Trainer(net.collect_params(), config.optimizer, params, kvstore=kvstore, update_on_kvstore=False)
     except (ValueError, TypeError, mx.MXNetError) as exc:
         raise ConfigError(f"optimizer = {config.optimizer!r} with {params}: {exc}") from exc
+    if isinstance(kvstore, mx.kvstore.KVStore) and kvstore.type.startswith("dist"):
+        _broadcast_weights_now(trainer)
+    return trainer
+
+
+def _broadcast_weights_now(trainer: gluon.Trainer) -> None:
+    """Give every worker rank 0's weights before any gradient is pushed.
+
+    Gluon does it lazily inside the first ``allreduce_grads``, where the pull of
+    the initial weights and the push of the first gradients use the same keys
+    but different arrays, so MXNet does not order them: a worker whose gradient
+    push overtakes its weight pull receives the summed gradients as weights
+    (seen in about a third of two-worker runs). Pulling first, and waiting,
+    closes that race.
+    """
+    trainer._init_kvstore()
+    trainer._init_params()
+    mx.nd.waitall()
