@@ -115,3 +115,19 @@ def color_folders(tmp_path: Path) -> Path:
                 image = np.clip(np.array(rgb) + noise, 0, 255).astype(np.uint8)
                 write_image(root / split / name / f"{name}_{index}.png", image)
     return root
+
+
+def write_classification_config(path: Path, data_root: Path, *, size: int, **train) -> Path:
+    """A TOML config: the fixture backbone on a 3-class image folder, with the given [train] options."""
+    import tomli_w
+
+    config = {
+        "task": "classification",
+        "classes": 3,
+        "input_shape": [1, 3, size, size],
+        "backbone": {"name": "tinynet"},
+        "data": {"dataset": "image_folder", "root": str(data_root)},
+        "train": {"progress": False, **train},
+    }
+    path.write_text(tomli_w.dumps(config))
+    return path

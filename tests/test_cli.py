@@ -8,6 +8,8 @@ import textwrap
 from pathlib import Path
 
 
+from conftest import write_classification_config
+
 from cvcore.cli import main
 
 CVCORE = [sys.executable, "-m", "cvcore.cli"]
@@ -20,25 +22,7 @@ def run(capsys, *argv):
 
 
 def write_config(path: Path, data_root: Path) -> Path:
-    path.write_text(textwrap.dedent(f"""
-        task = "classification"
-        classes = 3
-        input_shape = [1, 3, 32, 32]
-
-        [backbone]
-        name = "tinynet"
-
-        [data]
-        dataset = "image_folder"
-        root = "{data_root}"
-
-        [train]
-        epochs = 6
-        batch_size = 12
-        lr = 0.1
-        progress = false
-    """))
-    return path
+    return write_classification_config(path, data_root, size=32, epochs=6, batch_size=12, lr=0.1)
 
 
 def test_plugins_lists_builtins_and_all_first_party_plugins():
@@ -142,9 +126,18 @@ def test_data_synth_names_what_can_be_synthesized(capsys, tmp_path):
     assert code == 1 and "cvcore-pose" in err
 
 
-def test_demo_without_a_task_that_has_one_says_which_plugin(capsys, tinynet):
-    code, _, err = run(capsys, "demo")
-    assert code == 1 and "cvcore-pose" in err
+def test_demo_of_a_task_that_is_not_installed_names_the_plugin(capsys, tinynet):
+    code, _, err = run(capsys, "demo", "--task", "pose")
+    assert code == 1 and "No task named 'pose'" in err and "cvcore-pose" in err
+
+
+def test_demo_runs_the_classification_demo_while_pose_has_none(capsys, tinynet, monkeypatch):
+    from cvcore.tasks.classification import ClassificationTask
+
+    calls = []
+    monkeypatch.setattr(ClassificationTask, "demo", lambda self, **options: calls.append(options) or 0)
+    code, _, _ = run(capsys, "demo", "--set", "epochs=1")
+    assert code == 0 and calls == [{"epochs": 1}]
 
 
 def test_deploy_with_an_unknown_transform_names_the_int8_extra(capsys, tmp_path, tinynet, color_folders):

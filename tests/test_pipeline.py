@@ -221,3 +221,13 @@ def test_a_split_with_other_class_folders_is_refused(tinynet, color_folders):
     pipeline.task.dataset(pipeline, "train")
     with pytest.raises(cvcore.ConfigError, match=r"missing \['green'\], unexpected \['yellow'\]"):
         pipeline.task.dataset(pipeline, "val")
+
+
+def test_hybridize_falls_back_when_onednn_fusion_breaks_the_graph():
+    # MXNet 1.9's conv+sum fusion mis-wires SE-ResNeXt (GluonCV's own network fails the same way)
+    pipeline = Pipeline.from_model("se_resnext50_32x4d", input_shape=[2, 3, 64, 64])
+    x = pipeline.example()
+    before = outputs(pipeline, x)
+    with pytest.warns(RuntimeWarning, match="oneDNN fusion failed for this network"):
+        pipeline.deploy("hybridize")
+    np.testing.assert_allclose(outputs(pipeline, x), before, rtol=1e-5, atol=1e-6)

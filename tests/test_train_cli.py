@@ -2,37 +2,18 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
 import mxnet as mx
 import numpy as np
+
+from conftest import write_classification_config
 
 from cvcore.cli import main
 from cvcore.data.folder import ImageFolderDataset
 
 
 def write_config(path, data_root):
-    path.write_text(textwrap.dedent(f"""
-        task = "classification"
-        classes = 3
-        input_shape = [1, 3, 16, 16]
-
-        [backbone]
-        name = "tinynet"
-
-        [data]
-        dataset = "image_folder"
-        root = "{data_root}"
-
-        [train]
-        epochs = 2
-        batch_size = 12
-        lr = 0.05
-        lr_mode = "cosine"
-        seed = 5
-        progress = false
-    """))
-    return path
+    return write_classification_config(path, data_root, size=16, epochs=2, batch_size=12, lr=0.05, lr_mode="cosine", seed=5)
 
 
 def train(capsys, *argv):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,20 @@ def has_onednn() -> bool:
 def hybridize(net: gluon.HybridBlock, *, example: mx.nd.NDArray, calib_data: Any = None, fuse: bool = True, **_: Any) -> gluon.HybridBlock:
     """Static graph with static memory; with ``fuse`` and oneDNN, conv+bn+relu fused by ``optimize_for``."""
     if fuse and has_onednn():
-        net.optimize_for(example, backend="MKLDNN", static_alloc=True, static_shape=True)
-    else:
-        net.hybridize(static_alloc=True, static_shape=True)
-        net(example)
+        try:
+            net.optimize_for(example, backend="MKLDNN", static_alloc=True, static_shape=True)
+            mx.nd.waitall()
+            return net
+        except mx.MXNetError as exc:
+            # MXNet 1.9's conv+sum fusion mis-wires some graphs (SE-ResNeXt, GluonCV's own too)
+            warnings.warn(
+                f"oneDNN fusion failed for this network ({str(exc).splitlines()[-1][:160]}); running it unfused. "
+                "Starting the process with MXNET_DISABLE_MKLDNN_FUSE_CONV_SUM=1 fuses the rest.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+    net.hybridize(active=True, backend=None, static_alloc=True, static_shape=True)
+    net(example)
     mx.nd.waitall()
     return net
 
