@@ -20,6 +20,7 @@ from .guards import DivergenceGuard, TrainingDiverged
 from .interrupt import StopRequest, TrainingInterrupted
 from .logs import JsonLinesLog, Throughput
 from .optim import create_kvstore, make_trainer
+from .seeding import seed_devices
 from .schedules import LRSchedule
 from .step import SupervisedStep
 from .tricks import load_teacher, no_bias_decay
@@ -62,6 +63,7 @@ class Engine:
 
     def __init__(self, pipeline: "Pipeline", config: TrainConfig) -> None:
         self.pipeline, self.config = pipeline, config
+        seed_devices(config.seed, 0)  # parameters whose shapes waited for data are drawn from the run's seed
         pipeline.materialize()  # every parameter must reach the kvstore initialized
         kvstore, self.workers = create_kvstore(config.kvstore, pipeline.ctx)
         self.trainer = make_trainer(pipeline.net, config, kvstore)
