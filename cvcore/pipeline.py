@@ -5,6 +5,7 @@ import os
 import shutil
 import tempfile
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -317,8 +318,6 @@ def load_graph(prefix: Path, ctx: list) -> gluon.SymbolBlock:
     for required in (symbol_file, params_file):
         if not required.is_file():
             raise weights.WeightsError(f"The deployed graph file {required} is missing.")
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         block = gluon.SymbolBlock.imports(str(symbol_file), ["data"], str(params_file), ctx=ctx)
