@@ -1,7 +1,10 @@
 """FP32 inference img/s of the zoo backbones: plain ``hybridize()`` against cvcore's default path.
 
 Both contenders run in this one process on the same thread count, with the same
-weights, alternating runs; the table reports medians. Usage:
+weights, alternating runs; the table reports medians. Each row also says how
+much arithmetic the network does (GFLOP per image) and what share of this CPU's
+measured FP32 matmul peak the default path reaches: a network already near
+100% cannot be made much faster in FP32 by any graph rewrite. Usage:
 
     python benchmarks/backbones.py [--models resnet50_v1 mobilenet1.0 | --all] [--runs 5] [--seconds 2]
 """
@@ -17,6 +20,7 @@ from pathlib import Path
 import cvcore  # sets OMP_NUM_THREADS before mxnet loads
 from cvcore.cli import table
 from cvcore.deploy.benchmark import compare, inference_paths
+from cvcore.deploy.roofline import matmul_peak_gflops, network_flops
 from cvcore.pipeline import Pipeline
 
 DEFAULT_MODELS = ["resnet18_v1", "resnet50_v1", "resnet50_v1b", "resnet50_v1d", "resnext50_32x4d", "se_resnext50_32x4d", "mobilenet1.0", "mobilenet0.25"]
@@ -35,21 +39,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     models = cvcore.list_models(task="classification") if args.all else args.models
+    peak = matmul_peak_gflops()
+    print(f"  FP32 matmul peak on {os.environ.get('OMP_NUM_THREADS')} threads: {peak:.0f} GFLOP/s", file=sys.stderr, flush=True)
     rows, results = [], []
     for name in models:
         pipeline = Pipeline.from_model(name, input_shape=[1, 3, args.size, args.size])
         contenders, _ = inference_paths(pipeline, args.batch_size)
         paths = compare(contenders, args.batch_size, runs=args.runs, seconds=args.seconds)
         plain, fused = paths["hybridize()"]["median"], paths["cvcore default"]["median"]
-        rows.append((name, args.batch_size, f"{plain:.1f}", f"{fused:.1f}", f"{fused / plain:.2f}x"))
-        results.append({"model": name, "batch_size": args.batch_size, "size": args.size, "paths": paths, "speedup": fused / plain})
+        gflop = network_flops(pipeline.net, (1, 3, args.size, args.size)) / 1e9
+        share = fused * gflop / peak
+        rows.append((name, args.batch_size, f"{plain:.1f}", f"{fused:.1f}", f"{fused / plain:.2f}x", f"{gflop:.2f}", f"{share:.0%}"))
+        results.append({"model": name, "batch_size": args.batch_size, "size": args.size, "paths": paths, "speedup": fused / plain, "gflop_per_image": gflop, "share_of_matmul_peak": share})
         print(f"  {name}: {plain:.1f} -> {fused:.1f} img/s", file=sys.stderr, flush=True)
-    print(table(rows, ("model", "batch", "hybridize() img/s", "cvcore default img/s", "speedup")))
+    print(table(rows, ("model", "batch", "hybridize() img/s", "cvcore default img/s", "speedup", "GFLOP/img", "of matmul peak")))
+    print(f"FP32 matmul peak: {peak:.0f} GFLOP/s")
     report = {
         "benchmark": "backbones",
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "cpu": platform.processor() or platform.machine(),
         "runs": args.runs,
+        "matmul_peak_gflops": peak,
         "seconds_per_run": args.seconds,
         "results": results,
     }
