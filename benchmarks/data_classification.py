@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 from mxnet import gluon
 
 from cvcore.cli import table
+from cvcore.deploy.benchmark import median_rate
 from cvcore.data.folder import ImageFolderDataset
 from cvcore.data.synthetic.classification import synthesize
 from cvcore.tasks.classification import ClassificationTask
@@ -35,17 +35,6 @@ from cvcore.tasks.classification import ClassificationTask
 SETTINGS = ({"input": 224, "source": 320, "per_class": 32}, {"input": 64, "source": 64, "per_class": 128})
 WORKERS = (0, 2)
 BATCH_SIZE = 32
-
-
-def median_rate(run, samples: int, runs: int) -> float:
-    """Median samples/s of ``run()`` (which processes ``samples`` samples), after one warm-up run."""
-    run()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return samples / statistics.median(times)
 
 
 def loader_rate(dataset: ImageFolderDataset, transform, workers: int, runs: int) -> float:

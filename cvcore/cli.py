@@ -39,18 +39,6 @@ def parse_options(pairs: Sequence[str] | None) -> dict[str, Any]:
     return options
 
 
-def open_pipeline(target: str, pretrained: bool | str = False, **overrides: Any):
-    """A pipeline from a saved directory, a TOML config or a zoo model name."""
-    from .pipeline import CONFIG_FILE, Pipeline
-
-    path = Path(target)
-    if (path / CONFIG_FILE).is_file():
-        return Pipeline.load(path)
-    if path.suffix == ".toml":
-        return Pipeline.from_config(path, **overrides)
-    return Pipeline.from_model(target, pretrained=pretrained, **overrides)
-
-
 # -- verbs ------------------------------------------------------------------------
 def cmd_plugins(args: argparse.Namespace) -> int:
     from .plugins import host
@@ -147,8 +135,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from .pipeline import Pipeline
+
     overrides = {"data": {"root": args.data, **({"dataset": args.dataset} if args.dataset else {})}} if args.data else {}
-    pipeline = open_pipeline(args.target, args.pretrained, **overrides)
+    pipeline = Pipeline.open(args.target, args.pretrained, **overrides)
     if args.data:
         pipeline.options["data"] = {**dict(pipeline.options.get("data") or {}), **overrides["data"]}
     results = pipeline.evaluate(pipeline.task.dataset(pipeline, args.split))
@@ -159,11 +149,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    pipeline = open_pipeline(args.target, args.pretrained)
+    from .pipeline import Pipeline
+
+    target, inputs = (args.model, args.items) if args.model else (args.items[0], args.items[1:])
+    if not inputs:
+        raise ConfigError("Nothing to predict on: give input files after the model (cvcore predict MODEL image.jpg ...).")
+    if args.out and len(inputs) > 1 and Path(args.out).suffix:
+        raise ConfigError(f"With {len(inputs)} inputs --out must be a directory, not the file {args.out!r}.")
+    pipeline = Pipeline.open(target, args.pretrained)
     options = parse_options(args.set)
     if args.out:
         options["out"] = args.out
-    for item in args.inputs:
+    for item in inputs:
         prediction = pipeline.predict(item, **options)
         prediction = prediction[0] if isinstance(prediction, list) and len(prediction) == 1 else prediction
         print(f"{item}: {pipeline.task.format_prediction(prediction)}")
@@ -171,7 +168,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    pipeline = open_pipeline(args.target, args.pretrained)
+    from .pipeline import Pipeline
+
+    pipeline = Pipeline.open(args.target, args.pretrained)
     calib = None
     if args.calib:
         pipeline.options["data"] = {**dict(pipeline.options.get("data") or {}), "root": args.calib}
@@ -185,8 +184,9 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from .deploy.benchmark import compare_inference_paths
+    from .pipeline import Pipeline
 
-    pipeline = open_pipeline(args.target, args.pretrained)
+    pipeline = Pipeline.open(args.target, args.pretrained)
     rows, results = compare_inference_paths(pipeline, batch_size=args.batch_size, runs=args.runs, seconds=args.seconds)
     print(table(rows, ("path", "batch", "img/s (median)", "runs", "speedup")))
     if args.json:
@@ -253,10 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    def target(p: argparse.ArgumentParser) -> None:
-        p.add_argument("target", help="zoo model name, pipeline config (.toml) or saved pipeline directory")
+    def pretrained(p: argparse.ArgumentParser) -> None:
         p.add_argument("--pretrained", nargs="?", const=True, default=False,
                        help="load zoo weights (or a .params file) for a zoo model")
+
+    def target(p: argparse.ArgumentParser) -> None:
+        p.add_argument("target", help="zoo model name, pipeline config (.toml) or saved pipeline directory")
+        pretrained(p)
 
     def settings(p: argparse.ArgumentParser, what: str) -> None:
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help=f"{what} (repeatable)")
@@ -284,8 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="also write the metrics to this JSON file")
 
     p = verb("predict", cmd_predict, "Run a pipeline on input files.")
-    target(p)
-    p.add_argument("inputs", nargs="+")
+    p.add_argument("items", nargs="+", metavar="[TARGET] INPUT",
+                   help="zoo model name, pipeline config (.toml) or saved pipeline directory, then the input files")
+    p.add_argument("--model", help="the target, given as an option; then every positional argument is an input")
+    pretrained(p)
     p.add_argument("--out", help="where the task writes drawn results")
     settings(p, "prediction option")
 

@@ -296,6 +296,16 @@ class Pipeline:
         return directory
 
     @classmethod
+    def open(cls, target: str | os.PathLike, pretrained: bool | str = False, **overrides: Any) -> "Pipeline":
+        """A pipeline from a saved directory, a TOML config or a zoo model name (``overrides`` for the last two)."""
+        path = Path(target)
+        if (path / CONFIG_FILE).is_file():
+            return cls.load(path)
+        if path.suffix == ".toml":
+            return cls.from_config(path, **overrides)
+        return cls.from_model(str(target), pretrained=pretrained, **overrides)
+
+    @classmethod
     def load(cls, directory: str | os.PathLike, *, ctx: mx.Context | list | None = None) -> "Pipeline":
         """Reload what :meth:`save` wrote; a deployed pipeline reloads its exported graph."""
         directory = Path(directory)

@@ -37,9 +37,13 @@ class Task:
     # -- data --------------------------------------------------------------------
     def dataset(self, pipeline: "Pipeline", split: str) -> "Dataset":
         """The ``split`` of the dataset named in the pipeline's ``[data]`` options."""
+        return self.dataset_from(dict(pipeline.options.get("data") or {}), split)
+
+    def dataset_from(self, data: Mapping[str, Any], split: str) -> "Dataset":
+        """The ``split`` of the dataset a ``[data]`` table describes (``dataset``, ``root`` and the dataset's options)."""
         from .plugins import get
 
-        data = dict(pipeline.options.get("data") or {})
+        data = dict(data)
         if "dataset" not in data or "root" not in data:
             raise ConfigError(
                 f"Task {self.name!r} needs a [data] table with 'dataset' (a registered dataset name) and 'root' "

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from conftest import write_classification_config
 
+import cvcore.plugins
 from cvcore.cli import main
 
 CVCORE = [sys.executable, "-m", "cvcore.cli"]
@@ -53,10 +54,10 @@ def test_info_on_a_missing_model_names_the_extra(capsys, tinynet):
 
 
 def test_unknown_task_in_a_config_names_the_plugin(capsys, tmp_path, tinynet):
-    config = tmp_path / "pose.toml"
-    config.write_text('task = "pose"\n[backbone]\nname = "tinynet"\n')
+    config = tmp_path / "detect.toml"
+    config.write_text('task = "detection"\n[backbone]\nname = "tinynet"\n')
     code, _, err = run(capsys, "train", str(config))
-    assert code == 1 and "No task named 'pose'" in err
+    assert code == 1 and "No task named 'detection'" in err and "cvcore-rcnn-fpn" in err
 
 
 def test_models_lists_the_classification_zoo(capsys, tinynet):
@@ -68,8 +69,8 @@ def test_models_lists_the_classification_zoo(capsys, tinynet):
 
 
 def test_models_of_a_task_without_models_says_so(capsys, tinynet):
-    code, _, err = run(capsys, "models", "--task", "pose")
-    assert code == 1 and "No models for task 'pose'" in err
+    code, _, err = run(capsys, "models", "--task", "detection")
+    assert code == 1 and "No models for task 'detection'" in err
 
 
 def test_train_eval_predict_deploy_bench(capsys, tmp_path, tinynet, color_folders):
@@ -120,23 +121,36 @@ def test_data_synth_names_what_can_be_synthesized(capsys, tmp_path):
 
     cvcore.register_plugin(Plain(), name="plain")
     code, _, err = run(capsys, "data", "synth", "plain_folder", str(tmp_path / "never"))
-    assert code == 1 and "cannot be synthesized; these can: classification" in err
+    assert code == 1 and "cannot be synthesized; these can: " in err and "classification" in err and "keypoints" in err
     assert not (tmp_path / "never").exists()
-    code, _, err = run(capsys, "data", "synth", "keypoints", str(tmp_path / "never"))
-    assert code == 1 and "cvcore-pose" in err
+    code, _, err = run(capsys, "data", "synth", "coco_detection", str(tmp_path / "never"))
+    assert code == 1 and "cvcore-rcnn-fpn" in err
 
 
 def test_demo_of_a_task_that_is_not_installed_names_the_plugin(capsys, tinynet):
-    code, _, err = run(capsys, "demo", "--task", "pose")
-    assert code == 1 and "No task named 'pose'" in err and "cvcore-pose" in err
+    code, _, err = run(capsys, "demo", "--task", "detection")
+    assert code == 1 and "No task named 'detection'" in err and "cvcore-rcnn-fpn" in err
 
 
-def test_demo_runs_the_classification_demo_while_pose_has_none(capsys, tinynet, monkeypatch):
+def test_demo_runs_the_pose_demo(capsys, tinynet, monkeypatch):
+    from cvcore_pose.task import PoseTask
+
+    calls = []
+    monkeypatch.setattr(PoseTask, "demo", lambda self, **options: calls.append(options) or 0)
+    code, _, _ = run(capsys, "demo", "--set", "epochs=1")
+    assert code == 0 and calls == [{"epochs": 1}]
+
+
+def test_demo_runs_the_classification_demo_when_pose_is_disabled(capsys, monkeypatch):
     from cvcore.tasks.classification import ClassificationTask
 
     calls = []
+    cvcore.plugins.reset_host(disabled={"pose"})
     monkeypatch.setattr(ClassificationTask, "demo", lambda self, **options: calls.append(options) or 0)
-    code, _, _ = run(capsys, "demo", "--set", "epochs=1")
+    try:
+        code, _, _ = run(capsys, "demo", "--set", "epochs=1")
+    finally:
+        cvcore.plugins.reset_host()
     assert code == 0 and calls == [{"epochs": 1}]
 
 

@@ -160,7 +160,7 @@ def test_builtins_are_a_plugin_named_cvcore():
     info = host.plugins["cvcore"]
     assert (info.status, info.distribution, info.version, info.module) == ("ok", "cvcore", cvcore.__version__, "cvcore.builtins")
     assert builtin_parts(host.registry) == BUILTINS
-    assert all(entry.plugin == "cvcore" for kind in BUILTINS for entry in host.registry.entries(kind))
+    assert all(host.registry.entry(kind, name).plugin == "cvcore" for kind, names in BUILTINS.items() for name in names)
     assert host.registry.get("head", "classifier").meta["in_features"] == 1
 
 

@@ -1,5 +1,4 @@
 """FLOP counting and the machine's matmul ceiling used by the backbone benchmark."""
-import mxnet as mx
 import pytest
 from mxnet.gluon import nn
 

@@ -5,7 +5,7 @@ import os
 import warnings
 from collections import Counter
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from mxnet.gluon.data import Dataset
@@ -14,6 +14,17 @@ from ..errors import ConfigError
 from .image import IMAGE_SUFFIXES, ImageReadError, read_image
 
 BAD_IMAGE_POLICIES = ("raise", "skip")
+
+
+def skip_bad_image(skipped: dict, path: Any, error: Exception) -> None:
+    """Record an unreadable image in ``skipped`` (path -> message) and warn once for it."""
+    skipped[path] = str(error)
+    warnings.warn(
+        f"Skipped unreadable image {path} ({len(skipped)} skipped so far in this process); "
+        f"the next readable sample stands in for it. {error}",
+        BadImageWarning,
+        stacklevel=4,
+    )
 
 
 class BadImageWarning(UserWarning):
@@ -109,13 +120,7 @@ class ImageFolderDataset(Dataset):
         return self._replacement(index)
 
     def _skip(self, path: Path, error: ImageReadError) -> None:
-        self.skipped[path] = str(error)
-        warnings.warn(
-            f"Skipped unreadable image {path} ({len(self.skipped)} skipped so far in this process); "
-            f"the next readable image stands in for it. {error}",
-            BadImageWarning,
-            stacklevel=3,
-        )
+        skip_bad_image(self.skipped, path, error)
 
     def _replacement(self, index: int) -> tuple[np.ndarray, int]:
         """The first readable sample after ``index`` (wrapping around)."""

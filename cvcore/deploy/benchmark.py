@@ -25,6 +25,17 @@ def timed_run(run_batch: Callable[[], Any], batch_size: int, seconds: float) -> 
             return count * batch_size / elapsed
 
 
+def median_rate(run: Callable[[], Any], samples: int, runs: int) -> float:
+    """Median samples/s of ``run()`` (which handles ``samples`` samples) over ``runs`` calls, after one warm-up call."""
+    run()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return samples / statistics.median(times)
+
+
 def compare(contenders: Mapping[str, Callable[[], Any]], batch_size: int, *, runs: int = 5, seconds: float = 2.0, warmup: int = 2) -> dict[str, dict[str, Any]]:
     """Median img/s of each contender; runs alternate between contenders so drift hits all alike."""
     for run_batch in contenders.values():

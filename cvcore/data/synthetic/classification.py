@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 from pathlib import Path
 
 import cv2
@@ -24,6 +23,7 @@ import numpy as np
 
 from ...errors import ConfigError
 from ..image import write_image
+from . import prepare_output
 
 SHAPES = ("circle", "square", "triangle", "cross", "star")
 TEXTURES = ("stripes", "checker", "dots", "solid")
@@ -177,14 +177,7 @@ def synthesize(
         raise ConfigError(f"train_per_class must be >= 1 and val_per_class >= 0, got {train_per_class} and {val_per_class}.")
     if size < 16:
         raise ConfigError(f"size must be at least 16 pixels, got {size}.")
-    if root.exists() and any(root.iterdir()):
-        if not overwrite:
-            raise ConfigError(
-                f"{root} is not empty; choose a new directory or pass overwrite=true "
-                f"(cvcore data synth classification {root} --set overwrite=true)."
-            )
-        for split in SPLITS:
-            shutil.rmtree(root / split, ignore_errors=True)
+    prepare_output(root, "classification", SPLITS, overwrite)
     names = CLASS_NAMES[:classes]
     for split_index, (split, count) in enumerate(zip(SPLITS, (train_per_class, val_per_class))):
         for class_index, name in enumerate(names):

@@ -1,0 +1,312 @@
+"""COCO person keypoints as top-down samples: one ``(image, record)`` per person box.
+
+Layout (COCO 2017's): ``root/annotations/person_keypoints_<split>.json`` and
+images in ``root/<split>/``. Records hold ``joints`` (17, 3) float32 ``x, y, v``,
+``box`` ``(x, y, w, h)``, ``image_id``, ``score``, ``ann_id`` and ``file`` (the
+image's path); :mod:`cvcore_pose.transforms` turns them into network inputs.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import warnings
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable
+
+# cvcore first: it sets MXNet's thread environment before mxnet is imported
+from cvcore.data.folder import skip_bad_image
+from cvcore.data.image import ImageReadError, read_image
+from cvcore.errors import ConfigError
+import numpy as np
+from mxnet.gluon.data import Dataset
+from pycocotools.coco import COCO
+
+from .keypoints import NUM_JOINTS
+
+BAD_IMAGE_POLICIES = ("error", "raise", "skip")  # "raise" is the classification datasets' word for "error"
+FALLBACK_SPLITS = {"train": "train2017", "val": "val2017"}
+SKIP_REASONS = {
+    "crowd": "crowd annotations (iscrowd=1)",
+    "keypoint_length": f"keypoint arrays that are not {3 * NUM_JOINTS} numbers long",
+    "area": "boxes of zero or negative area (ground-truth boxes clipped to the image)",
+    "keypoints": "too few labeled keypoints",
+    "score": "detections below min_box_score",
+}
+
+
+class COCOFormatError(ConfigError):
+    """A COCO annotation or detection-results file is malformed."""
+
+
+class SkippedAnnotationsWarning(UserWarning):
+    """Annotations or detections that make no training sample were left out (one warning per reason)."""
+
+
+def _load_json(path: Path, what: str) -> Any:
+    if not path.is_file():
+        raise COCOFormatError(f"The {what} file {path} does not exist.")
+    try:
+        with open(path, encoding="utf-8") as stream:
+            return json.load(stream)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise COCOFormatError(f"The {what} file {path} is not valid JSON: {error}.") from None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_box(box: Any, where: str) -> list[float]:
+    if not (isinstance(box, (list, tuple)) and len(box) == 4 and all(_number(v) for v in box)):
+        raise COCOFormatError(f"{where}: 'bbox' must be 4 numbers [x, y, w, h], got {box!r}.")
+    return [float(v) for v in box]
+
+
+def _clip_box(box: list[float], image: dict) -> list[float] | None:
+    """``box`` cut to the image, or None when nothing of positive area is left."""
+    x, y, w, h = box
+    x1, y1 = max(x, 0.0), max(y, 0.0)
+    x2, y2 = min(x + w, float(image["width"])), min(y + h, float(image["height"]))
+    return [x1, y1, x2 - x1, y2 - y1] if x2 > x1 and y2 > y1 else None
+
+
+def _validate_ground_truth(data: Any, path: Path) -> dict[int, dict]:
+    """Check the parts of a COCO keypoints file the dataset reads; return its images by id."""
+    if not isinstance(data, dict):
+        raise COCOFormatError(
+            f"{path} must hold a JSON object with 'images' and 'annotations', got {type(data).__name__}."
+        )
+    for key in ("images", "annotations"):
+        if not isinstance(data.get(key), list):
+            problem = "has no" if key not in data else f"has a {type(data[key]).__name__} as its"
+            raise COCOFormatError(f"{path} {problem} {key!r} list; is it a COCO keypoints annotation file?")
+    if not isinstance(data.get("categories", []), list):
+        raise COCOFormatError(f"{path}: 'categories' must be a list, got {type(data['categories']).__name__}.")
+    images = {}
+    for index, image in enumerate(data["images"]):
+        if not (isinstance(image, dict) and isinstance(image.get("id"), int) and isinstance(image.get("file_name"), str)
+                and _number(image.get("width")) and _number(image.get("height"))):
+            raise COCOFormatError(
+                f"{path}: images[{index}] needs an integer 'id', a string 'file_name' and numeric 'width' and "
+                f"'height', got {image!r:.200}."
+            )
+        images[image["id"]] = image
+    for index, ann in enumerate(data["annotations"]):
+        if not (isinstance(ann, dict) and all(isinstance(ann.get(k), int) for k in ("id", "image_id", "category_id"))):
+            raise COCOFormatError(
+                f"{path}: annotations[{index}] needs integer 'id', 'image_id' and 'category_id', got {ann!r:.200}."
+            )
+        if ann["image_id"] not in images:
+            raise COCOFormatError(
+                f"{path}: annotation id {ann['id']} refers to image_id {ann['image_id']}, which is not in 'images'."
+            )
+    return images
+
+
+def _resolve_split(root: Path, split: str, annotation_file: Any, image_dir: Any) -> str:
+    """``split``, or its "2017" name when only that one exists under ``root`` (for the paths not given)."""
+
+    def present(name: str) -> bool:
+        return (annotation_file is not None or (root / "annotations" / f"person_keypoints_{name}.json").is_file()) and (
+            image_dir is not None or (root / name).is_dir()
+        )
+
+    fallback = FALLBACK_SPLITS.get(split)
+    return fallback if fallback and not present(split) and present(fallback) else split
+
+
+def _person_category_ids(data: dict) -> set[int]:
+    """Ids of categories named "person"; {1} when the file names none."""
+    ids = {c.get("id") for c in data.get("categories", []) if isinstance(c, dict) and c.get("name") == "person"}
+    return ids or {1}
+
+
+def _quiet_coco(data: dict) -> COCO:
+    """A pycocotools COCO index over already-loaded ``data`` (its progress prints swallowed)."""
+    coco = COCO()
+    coco.dataset = data
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco.createIndex()
+    return coco
+
+
+class COCOKeypoints(Dataset):
+    """Top-down samples ``(image RGB uint8 HxWx3, record dict)`` from a COCO person keypoints dataset.
+
+    Without ``boxes``: one sample per non-crowd person annotation with a box of
+    positive area (clipped to the image) and at least ``min_keypoints`` labeled
+    (``v > 0``) keypoints; left-out annotations are counted in
+    :attr:`skipped_annotations` and reported by one
+    :class:`SkippedAnnotationsWarning` per reason. With ``boxes`` (a COCO
+    detection-results JSON list): one sample per person detection scoring at
+    least ``min_box_score``, with all-zero joints, ``ann_id`` -1 and the
+    detection's score.
+
+    ``split`` "train" or "val" falls back to "train2017" / "val2017" when
+    ``root`` has no plain one. ``on_bad_image``: "error" raises
+    :class:`ImageReadError` naming the file; "skip" warns
+    (:class:`BadImageWarning`) and returns the next readable sample instead,
+    recording the file in :attr:`skipped_images` (per process).
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        split: str = "train",
+        *,
+        annotation_file: str | os.PathLike | None = None,
+        image_dir: str | os.PathLike | None = None,
+        boxes: str | os.PathLike | None = None,
+        min_box_score: float = 0.0,
+        min_keypoints: int = 1,
+        on_bad_image: str = "error",
+    ):
+        if on_bad_image not in BAD_IMAGE_POLICIES:
+            raise ConfigError(
+                f"on_bad_image must be one of {', '.join(map(repr, BAD_IMAGE_POLICIES))}, got {on_bad_image!r}."
+            )
+        self.root = Path(root)
+        self.split = _resolve_split(self.root, split, annotation_file, image_dir)
+        default_annotations = self.root / "annotations" / f"person_keypoints_{self.split}.json"
+        self.annotation_file = Path(annotation_file or default_annotations)
+        self.image_dir = Path(image_dir or self.root / self.split)
+        self.on_bad_image = on_bad_image
+        data = _load_json(self.annotation_file, "COCO keypoints annotation")
+        self.images = _validate_ground_truth(data, self.annotation_file)
+        self.person_ids = _person_category_ids(data)
+        self.coco = _quiet_coco(data)
+        self.boxes_file = Path(boxes) if boxes is not None else None
+        self.skipped_annotations: dict[str, list[int]] = defaultdict(list)
+        if self.boxes_file is None:
+            self.records = self._ground_truth_records(data["annotations"], min_keypoints)
+        else:
+            self.records = self._detection_records(self.boxes_file, min_box_score)
+        source = self.boxes_file or self.annotation_file
+        self._warn_skipped(source)
+        if not self.records:
+            raise ConfigError(
+                f"{source} gives no person samples ({self._skip_summary() or 'it has no person boxes'}); "
+                f"check the file, category ids, min_keypoints={min_keypoints} and min_box_score={min_box_score}."
+            )
+        self.image_ids = sorted({record["image_id"] for record in self.records})
+        self.skipped_images: dict[str, str] = {}
+
+    # -- records ------------------------------------------------------------------
+    def _record(self, image_id: int, box: list[float], joints: np.ndarray, score: float, ann_id: int) -> dict:
+        return {
+            "joints": joints,
+            "box": tuple(box),
+            "image_id": image_id,
+            "score": score,
+            "ann_id": ann_id,
+            "file": str(self.image_dir / self.images[image_id]["file_name"]),
+        }
+
+    def _ground_truth_records(self, annotations: Iterable[dict], min_keypoints: int) -> list[dict]:
+        records = []
+        for ann in annotations:
+            if ann["category_id"] not in self.person_ids:
+                continue
+            where = f"{self.annotation_file}: annotation id {ann['id']}"
+            reason, box, joints = self._check_annotation(ann, where, min_keypoints)
+            if reason:
+                self.skipped_annotations[reason].append(ann["id"])
+            else:
+                records.append(self._record(ann["image_id"], box, joints, 1.0, ann["id"]))
+        return records
+
+    def _check_annotation(self, ann: dict, where: str, min_keypoints: int) -> tuple[str | None, Any, Any]:
+        """(skip reason or None, clipped box, joints (17, 3)) of one person annotation."""
+        if ann.get("iscrowd", 0):
+            return "crowd", None, None
+        keypoints = ann.get("keypoints")
+        if not isinstance(keypoints, list) or not all(_number(v) for v in keypoints):
+            raise COCOFormatError(f"{where}: 'keypoints' must be a list of numbers, got {keypoints!r:.200}.")
+        if len(keypoints) != 3 * NUM_JOINTS:
+            return "keypoint_length", None, None
+        box = _clip_box(_check_box(ann.get("bbox"), where), self.images[ann["image_id"]])
+        if box is None:
+            return "area", None, None
+        joints = np.array(keypoints, dtype=np.float32).reshape(NUM_JOINTS, 3)
+        if (joints[:, 2] > 0).sum() < max(min_keypoints, 1):
+            return "keypoints", None, None
+        return None, box, joints
+
+    def _detection_records(self, path: Path, min_box_score: float) -> list[dict]:
+        detections = _load_json(path, "detection results")
+        if not isinstance(detections, list):
+            raise COCOFormatError(
+                f"The detection results file {path} must hold a JSON list of "
+                f"{{image_id, category_id, bbox, score}} objects, got a {type(detections).__name__}."
+            )
+        records = []
+        for index, det in enumerate(detections):
+            where = f"{path}: entry {index}"
+            if not isinstance(det, dict) or not {"image_id", "category_id", "bbox", "score"} <= det.keys():
+                raise COCOFormatError(
+                    f"{where} needs the keys image_id, category_id, bbox and score, got {det!r:.200}."
+                )
+            if not isinstance(det["image_id"], int) or det["image_id"] not in self.images:
+                raise COCOFormatError(
+                    f"{where} has image_id {det['image_id']!r}, which is not in {self.annotation_file}."
+                )
+            if not _number(det["score"]):
+                raise COCOFormatError(f"{where}: 'score' must be a number, got {det['score']!r}.")
+            box = _check_box(det["bbox"], where)
+            if det["category_id"] not in self.person_ids:
+                continue
+            if det["score"] < min_box_score:
+                self.skipped_annotations["score"].append(index)
+            elif box[2] <= 0 or box[3] <= 0:
+                self.skipped_annotations["area"].append(index)
+            else:
+                joints = np.zeros((NUM_JOINTS, 3), dtype=np.float32)
+                records.append(self._record(det["image_id"], box, joints, float(det["score"]), -1))
+        return records
+
+    def _skip_summary(self) -> str:
+        return ", ".join(f"{len(ids)} with {SKIP_REASONS[reason]}" for reason, ids in self.skipped_annotations.items())
+
+    def _warn_skipped(self, source: Path) -> None:
+        """One warning per skip reason (in :data:`SKIP_REASONS` order) with the count and the first ids."""
+        kind, label = ("detection", "entries") if self.boxes_file is not None else ("annotation", "annotation ids")
+        for reason, description in SKIP_REASONS.items():
+            ids = self.skipped_annotations.get(reason)
+            if not ids or reason == "score":  # filtering by score is what was asked for, not a data problem
+                continue
+            shown = ", ".join(map(str, ids[:5])) + (", ..." if len(ids) > 5 else "")
+            warnings.warn(
+                f"{source}: skipped {len(ids)} person {kind}(s) with {description} ({label} {shown}).",
+                SkippedAnnotationsWarning,
+                stacklevel=3,
+            )
+
+    # -- samples ------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, dict]:
+        index = range(len(self.records))[index]  # IndexError past the end, as iteration needs
+        for offset in range(len(self.records)):
+            record = self.records[(index + offset) % len(self.records)]
+            if record["file"] in self.skipped_images:
+                continue
+            try:
+                return read_image(record["file"]), dict(record)
+            except ImageReadError as error:
+                if self.on_bad_image != "skip":
+                    raise ImageReadError(
+                        f"{error} (image_id {record['image_id']} of {self.annotation_file}; "
+                        f"COCOKeypoints(..., on_bad_image=\"skip\") skips unreadable images.)"
+                    ) from None
+                skip_bad_image(self.skipped_images, record["file"], error)
+        raise ImageReadError(
+            f"None of the images of the {len(self.records)} samples under {self.image_dir} could be read."
+        )
+
+    def __repr__(self) -> str:
+        return f"COCOKeypoints({str(self.annotation_file)!r}, {len(self)} samples, {len(self.image_ids)} images)"

@@ -1,0 +1,55 @@
+"""COCO keypoint AP as a cvcore metric: heatmaps in, OKS AP out."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cvcore.errors import CvcoreError
+
+from .decode import decode_heatmaps, instance_scores, to_image_coords
+from .evaluation import coco_keypoint_ap, keypoint_results
+
+
+class CocoKeypointsAP:
+    """Decodes each batch's heatmaps to image coordinates and scores them with COCOeval at :meth:`get`.
+
+    ``update(targets, outputs)`` takes ``targets = (meta,)`` with rows
+    ``[center_x, center_y, size_w, size_h, box_score, image_id]`` (what the
+    evaluation transform emits) and ``outputs`` the (flip-averaged) heatmaps.
+    :meth:`bind` names the ground truth before :meth:`get`.
+    """
+
+    def __init__(self, score_threshold: float = 0.2):
+        self.score_threshold = float(score_threshold)
+        self.coco: Any = None
+        self.results_file: Path | None = None
+        self.reset()
+
+    def bind(self, coco_gt: Any, results_file: str | Path | None = None) -> "CocoKeypointsAP":
+        """Evaluate against ``coco_gt`` (a pycocotools COCO); write the results JSON to ``results_file`` if given."""
+        self.coco, self.results_file = coco_gt, Path(results_file) if results_file else None
+        return self
+
+    def reset(self) -> None:
+        self.results: list[dict] = []
+
+    def update(self, targets: Any, outputs: Any) -> None:
+        meta = _numpy(targets[0] if isinstance(targets, (tuple, list)) else targets).astype(np.float64)
+        heatmaps = _numpy(outputs[0] if isinstance(outputs, (tuple, list)) else outputs)
+        if meta.shape[0] != heatmaps.shape[0]:
+            raise ValueError(f"{heatmaps.shape[0]} heatmap sets for {meta.shape[0]} instances")
+        coords, maxvals = decode_heatmaps(heatmaps)
+        points = to_image_coords(coords, meta[:, 0:2], meta[:, 2:4], (heatmaps.shape[3], heatmaps.shape[2]))
+        scores = instance_scores(maxvals, meta[:, 4], self.score_threshold)
+        self.results.extend(keypoint_results(meta[:, 5].astype(np.int64), points, maxvals, scores))
+
+    def get(self) -> dict[str, float]:
+        if self.coco is None:
+            raise CvcoreError("The coco_keypoints metric needs the ground truth: the pose task binds the dataset's COCO object before evaluating.")
+        return coco_keypoint_ap(self.coco, self.results, results_file=self.results_file)
+
+
+def _numpy(array: Any) -> np.ndarray:
+    return array.asnumpy() if hasattr(array, "asnumpy") else np.asarray(array)

@@ -1,0 +1,55 @@
+"""The pose task through the command line: synth, train, eval, predict --out."""
+from __future__ import annotations
+
+import json
+
+import tomli_w
+
+from cvcore.cli import main
+from cvcore.data.image import read_image
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_synth_train_eval_predict(capsys, tmp_path):
+    data = tmp_path / "keypoints"
+    code, out, _ = run(capsys, "data", "synth", "keypoints", str(data), "--set", "train=4", "--set", "val=2",
+                       "--set", "size=[128, 96]", "--set", "progress=false")
+    assert code == 0 and (data / "annotations" / "person_keypoints_val.json").is_file()
+
+    config = tmp_path / "pose.toml"
+    config.write_text(tomli_w.dumps({
+        "task": "pose",
+        "backbone": {"name": "resnet18_v1b"},
+        "input_shape": [1, 3, 64, 64],
+        "data": {"dataset": "coco_keypoints", "root": str(data)},
+        "augment": {"rotation_factor": 30},
+        "train": {"epochs": 1, "batch_size": 4, "optimizer": "adam", "lr": 1e-3, "progress": False},
+    }))
+    code, out, _ = run(capsys, "train", str(config), "--out", str(tmp_path / "run"))
+    assert code == 0
+    saved = tmp_path / "run"
+    assert (saved / "pipeline.toml").is_file()
+
+    metrics = tmp_path / "metrics.json"
+    code, out, _ = run(capsys, "eval", str(saved), "--json", str(metrics))
+    assert code == 0 and "AP" in out
+    assert set(json.loads(metrics.read_text())) >= {"AP", "AP50", "AR"}
+
+    image = data / "val" / "000000000001.jpg"
+    drawn = tmp_path / "drawn.jpg"
+    code, out, _ = run(capsys, "predict", "--model", str(saved), str(image), "--out", str(drawn),
+                       "--set", "boxes=[[10, 10, 40, 70]]")
+    assert code == 0 and "1 person" in out and str(drawn) in out
+    assert read_image(drawn).shape == read_image(image).shape
+
+
+def test_predict_without_boxes_says_what_to_install(capsys, tmp_path):
+    data = tmp_path / "keypoints"
+    run(capsys, "data", "synth", "keypoints", str(data), "--set", "train=1", "--set", "val=1", "--set", "progress=false")
+    code, out, err = run(capsys, "predict", "--model", "simple_pose_resnet18_v1b", str(data / "val" / "000000000001.jpg"))
+    assert code != 0 and "cvcore[rcnn]" in err
