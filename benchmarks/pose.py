@@ -44,7 +44,7 @@ from cvcore_pose.transforms import TopDownTrainTransform
 RESULTS = Path(__file__).parent / "results"
 MODEL = "simple_pose_resnet50_v1b"
 SECTIONS = ("data", "train", "inference", "eval")
-LONG_RUN: dict = {"train_images": 16000, "epochs": 3}
+LONG_RUN: dict = {"train_images": 12000, "epochs": 4}
 """The learning-curve recipe (over :data:`cvcore_pose.demo.RECIPE`)."""
 
 

@@ -14,7 +14,7 @@ import mxnet as mx
 from mxnet import gluon
 
 from . import weights
-from .errors import ConfigError, CvcoreError, IncompatiblePartsError
+from .errors import ConfigError, CvcoreError, IncompatiblePartsError, UnknownComponentError
 from .nn.assembled import AssembledNet
 from .plugins import get
 from .task import Task
@@ -107,6 +107,7 @@ class Pipeline:
         self.metric = self._build_simple("metric")
         if initialize:  # skipped when parameters are about to be loaded from a file
             _initialize(self.net, self.ctx)
+            self._load_pretrained_backbone()
 
     # -- assembly ------------------------------------------------------------------
     def _assemble(self) -> AssembledNet:
@@ -138,11 +139,12 @@ class Pipeline:
             backbone = part.obj
         else:
             component = get("backbone", part.name)
-            backbone = component.build(**part.options)
+            options = {key: value for key, value in part.options.items() if key != "pretrained"}
+            backbone = component.build(**options)
             _check_exposes(backbone, "backbone", part.label)
             names = tuple(getattr(backbone, "feature_names", ()))
-            if len(backbone.out_channels) < wanted and "out_features" not in part.options and len(names) >= wanted:
-                backbone = component.build(out_features=names[-wanted:], **part.options)
+            if len(backbone.out_channels) < wanted and "out_features" not in options and len(names) >= wanted:
+                backbone = component.build(out_features=names[-wanted:], **options)
         _check_exposes(backbone, "backbone", part.label)
         if not isinstance(backbone, gluon.HybridBlock):
             raise IncompatiblePartsError(f"The backbone {part.label} is a {type(backbone).__name__}, not a HybridBlock.")
@@ -154,6 +156,35 @@ class Pipeline:
                 f"gives {given}" + (f" (it can give at most {len(can)}: {', '.join(can)})." if can else ".")
             )
         return backbone
+
+    def _load_pretrained_backbone(self) -> None:
+        """Load the backbone table's ``pretrained`` weights (fresh pipelines only; saved ones carry their own).
+
+        ``pretrained = true`` takes the weight-store file of the zoo model named as
+        the backbone (its ImageNet classifier); ``pretrained = "file.params"`` a
+        local file, either a pipeline's (``backbone.*`` keys) or one published
+        for that zoo model (GluonCV's names). Only the backbone's part is used.
+        """
+        part = self.parts["backbone"]
+        source = part.options.get("pretrained") if part.obj is None else None
+        if not source:
+            return
+        try:
+            recipe = get_recipe(part.name)
+        except UnknownComponentError:
+            recipe = None
+        if source is True:
+            if recipe is None or recipe.weights is None:
+                raise weights.WeightsError(
+                    f"The backbone {part.label} has no pretrained weights in the zoo; give a file instead: "
+                    f'backbone = {{name = "{part.name}", pretrained = "path/to/file.params"}}.'
+                )
+            path = weights.fetch(recipe.weights, part.name)
+        else:
+            path = Path(source)
+        own_names = any(name.startswith("backbone.") for name in weights.read_params(path))
+        name_map = {} if own_names or recipe is None else recipe.name_map
+        weights.load_into(self.net.backbone, path, name_map, ctx=self.ctx, prefix="backbone.")
 
     def _build_consumer(self, part: Part, channels: tuple, strides: tuple, defaults: Mapping | None = None):
         if part.obj is not None:

@@ -40,7 +40,11 @@ class Task:
         return self.dataset_from(dict(pipeline.options.get("data") or {}), split)
 
     def dataset_from(self, data: Mapping[str, Any], split: str) -> "Dataset":
-        """The ``split`` of the dataset a ``[data]`` table describes (``dataset``, ``root`` and the dataset's options)."""
+        """The ``split`` of the dataset a ``[data]`` table describes (``dataset``, ``root`` and the dataset's options).
+
+        ``splits`` renames the task's split names to the dataset's own, e.g.
+        ``splits = {train = "train2017", val = "val2017"}``.
+        """
         from .plugins import get
 
         data = dict(data)
@@ -50,8 +54,10 @@ class Task:
                 "(on the command line: --dataset NAME --data ROOT)."
             )
         name = data.pop("dataset")
-        data.pop("splits", None)
-        return get("dataset", name).build(split=split, **data)
+        splits = data.pop("splits", None) or {}
+        if not isinstance(splits, Mapping):
+            raise ConfigError(f"[data] splits must be a table such as {{train = \"train2017\"}}, got {splits!r}.")
+        return get("dataset", name).build(split=splits.get(split, split), **data)
 
     def sample_transform(self, pipeline: "Pipeline", train: bool) -> Callable[..., Any]:
         """A function mapping a dataset sample to ``(input, *targets)`` arrays.

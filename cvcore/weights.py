@@ -131,11 +131,19 @@ def rename(params: Mapping, name_map: Mapping[str, str]) -> dict:
     return out
 
 
-def load_into(net: "Block", path: str | os.PathLike, name_map: Mapping[str, str] | None = None, *, ctx=None) -> None:
-    """Load a parameter file into ``net``; any mismatch raises one error listing all of it."""
+def load_into(net: "Block", path: str | os.PathLike, name_map: Mapping[str, str] | None = None, *, ctx=None,
+              prefix: str = "") -> None:
+    """Load a parameter file into ``net``; any mismatch raises one error listing all of it.
+
+    With ``prefix`` only the file's parameters under it (after ``name_map``) are
+    loaded, the prefix removed: ``prefix="backbone."`` loads a whole pipeline's or
+    classifier's file into just its backbone.
+    """
     import mxnet as mx
 
     params = rename(read_params(path), name_map or {})
+    if prefix:
+        params = {name[len(prefix):]: value for name, value in params.items() if name.startswith(prefix)}
     ours = net._collect_params_with_prefix()
     missing = sorted(set(ours) - set(params))
     unexpected = sorted(set(params) - set(ours))

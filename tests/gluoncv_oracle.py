@@ -55,7 +55,7 @@ x = np.random.RandomState(seed).uniform(-1, 1, size=job["input_shape"]).astype("
 np.save(out / "input.npy", x)
 for name in job["models"]:
     mx.random.seed(seed)
-    net = get_model(name, pretrained=False)
+    net = get_model(name, pretrained=False, **job["kwargs"].get(name, {}))
     net.initialize(mx.init.Xavier(magnitude=2))
     net(mx.nd.array(x))  # settle deferred shapes
     # Randomize what initialization leaves constant (norm statistics, scales, shifts, biases) so that
@@ -108,8 +108,11 @@ def gluoncv_python(workdir: Path) -> Path:
     return python
 
 
-def run_gluoncv(models: list[str], input_shape: tuple[int, ...], workdir: Path) -> dict[str, tuple[Path, numpy.ndarray, numpy.ndarray]]:
+def run_gluoncv(models: list[str], input_shape: tuple[int, ...], workdir: Path,
+                kwargs: dict[str, dict] | None = None) -> dict[str, tuple[Path, numpy.ndarray, numpy.ndarray]]:
     """GluonCV's randomly initialized ``models``: name -> (its ``save_parameters`` file, the input, its output).
+
+    ``kwargs`` gives a model's extra ``get_model`` arguments by name (e.g. ``pretrained_base=False``).
 
     Every model gets the same input, uniform in [-1, 1) with a fixed seed. The
     weights are Xavier-initialized with a fixed seed, then the norm statistics,
@@ -123,7 +126,8 @@ def run_gluoncv(models: list[str], input_shape: tuple[int, ...], workdir: Path) 
     out.mkdir(exist_ok=True)
     script, job = workdir / "gluoncv_child.py", workdir / "job.json"
     script.write_text(CHILD_SCRIPT)
-    job.write_text(json.dumps({"models": list(models), "input_shape": list(input_shape), "out": str(out), "seed": 0}))
+    job.write_text(json.dumps({"models": list(models), "input_shape": list(input_shape), "out": str(out), "seed": 0,
+                               "kwargs": kwargs or {}}))
     ran = _run([python, script, job], cwd=workdir)
     if ran.returncode != 0:
         raise RuntimeError(f"The GluonCV script failed (exit {ran.returncode}):\n{ran.stdout[-2000:]}\n{ran.stderr[-4000:]}")

@@ -147,3 +147,13 @@ def test_an_input_size_the_backbone_stride_does_not_divide_is_refused(keypoints_
     pipeline.options["input_shape"] = [1, 3, 64, 48]
     with pytest.raises(ConfigError, match="multiples of the backbone's stride 32"):
         pipeline.task.sample_transform(pipeline, train=True)
+
+
+def test_data_splits_rename_the_tasks_splits_to_the_datasets_own(keypoints_root):
+    pipeline = pose_pipeline(keypoints_root)
+    pipeline.options["data"]["splits"] = {"val": "train"}
+    val = pipeline.task.dataset(pipeline, "val")
+    assert val.split == "train" and len(val) == len(pipeline.task.dataset(pipeline, "train"))
+    pipeline.options["data"]["splits"] = ["train"]
+    with pytest.raises(ConfigError, match="splits must be a table"):
+        pipeline.task.dataset(pipeline, "val")

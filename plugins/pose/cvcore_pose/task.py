@@ -21,7 +21,9 @@ from .transforms import TopDownEvalTransform, TopDownTrainTransform
 if TYPE_CHECKING:
     from cvcore.pipeline import Pipeline
 
-AUGMENT_DEFAULTS: dict[str, float] = {"scale_factor": 0.35, "rotation_factor": 40.0, "rotation_prob": 0.6, "flip_prob": 0.5}
+AUGMENT_DEFAULTS: dict[str, float] = {
+    "scale_factor": 0.35, "rotation_factor": 40.0, "rotation_prob": 0.6, "flip_prob": 0.5, "half_body_prob": 0.0,
+}
 """The ``[augment]`` table of a pose pipeline: Simple Baselines' training augmentation."""
 
 DETECTOR_INSTALL_HINT = (
