@@ -141,7 +141,7 @@ def report(result: dict[str, Any]) -> str:
     rows = [(p["epoch"], f"{p['minutes']:.1f}", f"{p['loss']:.5f}", f"{p['samples_per_sec']:.0f}", f"{p['val_AP']:.3f}")
             for p in result["curve"]]
     final, no_flip = result["final"], result["final_no_flip"]
-    metrics = [(name, f"{final[name]:.3f}", f"{no_flip[name]:.3f}") for name in ("AP", "AP50", "AP75", "APm", "APl", "AR")]
+    metrics = [(name, _metric(final[name]), _metric(no_flip[name])) for name in ("AP", "AP50", "AP75", "APm", "APl", "AR")]
     lines = [
         table(rows, ("epoch", "train minutes", "train loss", "samples/s", "val AP")),
         "",
@@ -154,3 +154,8 @@ def report(result: dict[str, Any]) -> str:
     lines.append(f"drawn predictions: {', '.join(result['drawings']) or 'none'}")
     lines.append(f"pipeline saved to {result['pipeline']}; {result['train_minutes']:.1f} training minutes")
     return "\n".join(lines)
+
+
+def _metric(value: float) -> str:
+    """COCOeval reports -1 for an area range without ground truth: shown as n/a."""
+    return "n/a" if value < 0 else f"{value:.3f}"
