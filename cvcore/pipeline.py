@@ -182,9 +182,10 @@ class Pipeline:
             path = weights.fetch(recipe.weights, part.name)
         else:
             path = Path(source)
-        own_names = any(name.startswith("backbone.") for name in weights.read_params(path))
-        name_map = {} if own_names or recipe is None else recipe.name_map
-        weights.load_into(self.net.backbone, path, name_map, ctx=self.ctx, prefix="backbone.")
+        params = weights.read_params(path)
+        if recipe is not None and not any(name.startswith("backbone.") for name in params):
+            params = weights.rename(params, recipe.name_map)  # the zoo file's own names
+        weights.assign(self.net.backbone, weights.under(params, "backbone."), path, ctx=self.ctx)
 
     def _build_consumer(self, part: Part, channels: tuple, strides: tuple, defaults: Mapping | None = None):
         if part.obj is not None:
@@ -325,6 +326,12 @@ class Pipeline:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return directory
+
+    def copy(self) -> "Pipeline":
+        """An independent pipeline with the same configuration and weights (through :meth:`save` and :meth:`load`)."""
+        with tempfile.TemporaryDirectory(prefix="cvcore-copy-") as tmp:
+            self.save(tmp)
+            return type(self).load(tmp, ctx=self.ctx)
 
     @classmethod
     def open(cls, target: str | os.PathLike, pretrained: bool | str = False, **overrides: Any) -> "Pipeline":

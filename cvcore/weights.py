@@ -131,19 +131,20 @@ def rename(params: Mapping, name_map: Mapping[str, str]) -> dict:
     return out
 
 
-def load_into(net: "Block", path: str | os.PathLike, name_map: Mapping[str, str] | None = None, *, ctx=None,
-              prefix: str = "") -> None:
-    """Load a parameter file into ``net``; any mismatch raises one error listing all of it.
+def load_into(net: "Block", path: str | os.PathLike, name_map: Mapping[str, str] | None = None, *, ctx=None) -> None:
+    """Load a parameter file into ``net``; any mismatch raises one error listing all of it."""
+    assign(net, rename(read_params(path), name_map or {}), path, ctx=ctx)
 
-    With ``prefix`` only the file's parameters under it (after ``name_map``) are
-    loaded, the prefix removed: ``prefix="backbone."`` loads a whole pipeline's or
-    classifier's file into just its backbone.
-    """
+
+def under(params: Mapping, prefix: str) -> dict:
+    """The parameters named ``prefix...``, the prefix removed (``"backbone."`` picks a pipeline's backbone)."""
+    return {name[len(prefix):]: value for name, value in params.items() if name.startswith(prefix)}
+
+
+def assign(net: "Block", params: Mapping, source: str | os.PathLike, *, ctx=None) -> None:
+    """Set every parameter of ``net`` from ``params`` (read from ``source``); any mismatch raises one error listing all of it."""
     import mxnet as mx
 
-    params = rename(read_params(path), name_map or {})
-    if prefix:
-        params = {name[len(prefix):]: value for name, value in params.items() if name.startswith(prefix)}
     ours = net._collect_params_with_prefix()
     missing = sorted(set(ours) - set(params))
     unexpected = sorted(set(params) - set(ours))
@@ -153,7 +154,7 @@ def load_into(net: "Block", path: str | os.PathLike, name_map: Mapping[str, str]
         if not _shape_fits(ours[name].shape, params[name].shape)
     )
     if missing or unexpected or wrong:
-        raise WeightsError(_mismatch_message(Path(path), missing, unexpected, wrong))
+        raise WeightsError(_mismatch_message(Path(source), missing, unexpected, wrong))
     ctx = ctx or mx.cpu()
     for name, param in ours.items():
         param._load_init(params[name], ctx, cast_dtype=True, dtype_source="current")

@@ -231,3 +231,13 @@ def test_hybridize_falls_back_when_onednn_fusion_breaks_the_graph():
     with pytest.warns(RuntimeWarning, match="oneDNN fusion failed for this network"):
         pipeline.deploy("hybridize")
     np.testing.assert_allclose(outputs(pipeline, x), before, rtol=1e-5, atol=1e-6)
+
+
+def test_copy_gives_the_same_outputs_and_independent_weights(tinynet):
+    pipeline = Pipeline(backbone="tinynet", classes=3, input_shape=[1, 3, 32, 32])
+    twin = pipeline.copy()
+    x = pipeline.example(2)
+    np.testing.assert_allclose(twin.net(x).asnumpy(), pipeline.net(x).asnumpy(), rtol=1e-6, atol=1e-6)
+    weight = twin.net.head.fc.weight
+    weight.set_data(weight.data() + 1)
+    assert not np.allclose(twin.net(x).asnumpy(), pipeline.net(x).asnumpy())

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
@@ -51,11 +50,7 @@ def compare(contenders: Mapping[str, Callable[[], Any]], batch_size: int, *, run
 
 def inference_paths(pipeline: "Pipeline", batch_size: int) -> tuple[dict[str, Callable[[], Any]], mx.nd.NDArray]:
     """Two copies of ``pipeline``'s network with the same weights: plain ``hybridize()`` and cvcore's default path."""
-    from ..pipeline import Pipeline
-
-    with tempfile.TemporaryDirectory() as tmp:
-        pipeline.save(tmp)
-        plain, default = Pipeline.load(tmp), Pipeline.load(tmp)
+    plain, default = pipeline.copy(), pipeline.copy()
     example = pipeline.example(batch_size)
     plain.net.hybridize()
     default.deploy("hybridize", example=example)

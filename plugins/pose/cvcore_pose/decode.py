@@ -117,3 +117,15 @@ def instance_scores(maxvals: np.ndarray, box_scores: np.ndarray, threshold: floa
     count = confident.sum(axis=1)
     mean = np.where(count > 0, np.where(confident, maxvals, 0.0).sum(axis=1) / np.maximum(count, 1), 0.0)
     return (box_scores * mean).astype(np.float32)
+
+
+def decode_instances(heatmaps: np.ndarray, meta: np.ndarray, threshold: float = 0.2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Heatmaps (N, J, h, w) of crops described by evaluation-transform meta rows (N, 6) -> image keypoints.
+
+    Returns ``(points (N, J, 2) image coordinates, maxvals (N, J), instance scores (N,))``;
+    a meta row is ``[center_x, center_y, size_w, size_h, box_score, image_id]``.
+    """
+    meta = np.asarray(meta, dtype=np.float64)
+    coords, maxvals = decode_heatmaps(heatmaps)
+    points = to_image_coords(coords, meta[:, 0:2], meta[:, 2:4], (heatmaps.shape[3], heatmaps.shape[2]))
+    return points, maxvals, instance_scores(maxvals, meta[:, 4], threshold)

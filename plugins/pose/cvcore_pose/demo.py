@@ -107,31 +107,12 @@ def int8_report(pipeline, val) -> dict[str, Any] | None:
         return None
     from cvcore.deploy.benchmark import compare
 
-    with _temporary_copy(pipeline) as quantized:
-        quantized.deploy("int8", calib_data=val)
-        ap = quantized.evaluate(val)["AP"]
-        example = pipeline.example(8)
-        rates = compare({"fp32": lambda: pipeline.net(example), "int8": lambda: quantized.net(example)}, 8, runs=3, seconds=1.0)
+    quantized = pipeline.copy()
+    quantized.deploy("int8", calib_data=val)
+    ap = quantized.evaluate(val)["AP"]
+    example = pipeline.example(8)
+    rates = compare({"fp32": lambda: pipeline.net(example), "int8": lambda: quantized.net(example)}, 8, runs=3, seconds=1.0)
     return {"AP": ap, "speedup": rates["int8"]["median"] / rates["fp32"]["median"]}
-
-
-class _temporary_copy:
-    """A copy of a pipeline through save/load, in a temporary directory."""
-
-    def __init__(self, pipeline) -> None:
-        self.pipeline = pipeline
-
-    def __enter__(self):
-        import tempfile
-
-        from cvcore.pipeline import Pipeline
-
-        self.tmp = tempfile.TemporaryDirectory()
-        self.pipeline.save(self.tmp.name)
-        return Pipeline.load(self.tmp.name)
-
-    def __exit__(self, *exc) -> None:
-        self.tmp.cleanup()
 
 
 def report(result: dict[str, Any]) -> str:

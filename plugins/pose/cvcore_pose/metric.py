@@ -8,7 +8,7 @@ import numpy as np
 
 from cvcore.errors import CvcoreError
 
-from .decode import decode_heatmaps, instance_scores, to_image_coords
+from .decode import decode_instances
 from .evaluation import coco_keypoint_ap, keypoint_results
 
 
@@ -40,9 +40,7 @@ class CocoKeypointsAP:
         heatmaps = _numpy(outputs[0] if isinstance(outputs, (tuple, list)) else outputs)
         if meta.shape[0] != heatmaps.shape[0]:
             raise ValueError(f"{heatmaps.shape[0]} heatmap sets for {meta.shape[0]} instances")
-        coords, maxvals = decode_heatmaps(heatmaps)
-        points = to_image_coords(coords, meta[:, 0:2], meta[:, 2:4], (heatmaps.shape[3], heatmaps.shape[2]))
-        scores = instance_scores(maxvals, meta[:, 4], self.score_threshold)
+        points, maxvals, scores = decode_instances(heatmaps, meta, self.score_threshold)
         self.results.extend(keypoint_results(meta[:, 5].astype(np.int64), points, maxvals, scores))
 
     def get(self) -> dict[str, float]:

@@ -13,7 +13,7 @@ from cvcore.data.image import read_image
 from cvcore.errors import ConfigError, CvcoreError
 from cvcore.task import Task
 
-from .decode import decode_heatmaps, flip_average, instance_scores, to_image_coords
+from .decode import decode_instances, flip_average
 from .draw import draw_keypoints, save_drawing
 from .keypoints import NUM_JOINTS
 from .transforms import TopDownEvalTransform, TopDownTrainTransform
@@ -171,12 +171,9 @@ class PoseTask(Task):
             return empty
         crops, metas = zip(*(transform(image, _box_record(box, score)) for box, score in zip(boxes, scores)))
         x = mx.nd.array(np.stack(crops), ctx=pipeline.ctx[0])
-        heatmaps = self.heatmaps(pipeline, x, flip_test)
-        meta = np.stack(metas)
-        coords, maxvals = decode_heatmaps(heatmaps)
-        points = to_image_coords(coords, meta[:, 0:2], meta[:, 2:4], (heatmaps.shape[3], heatmaps.shape[2]))
+        points, maxvals, people = decode_instances(self.heatmaps(pipeline, x, flip_test), np.stack(metas))
         return {**empty, "keypoints": points.astype(np.float32), "scores": maxvals.astype(np.float32),
-                "instance_scores": instance_scores(maxvals, scores).astype(np.float32)}
+                "instance_scores": people.astype(np.float32)}
 
     def format_prediction(self, prediction: dict) -> str:
         people = len(prediction["boxes"])
