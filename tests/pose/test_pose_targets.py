@@ -1,4 +1,4 @@
-"""cvcore_pose.targets: Gaussian heatmaps at rounded joints, truncated at 3 sigma, and their weights."""
+"""cvcore_pose.targets: Gaussian heatmaps at the joints (or rounded joints), truncated at 3 sigma, and their weights."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +6,8 @@ import numpy as np
 from cvcore_pose.targets import heatmap_targets
 
 
-def one(x: float, y: float, visible: bool = True, size=(24, 32), sigma: float = 2.0):
-    heatmaps, weight = heatmap_targets(np.array([[x, y]]), np.array([visible]), size, sigma)
+def one(x: float, y: float, visible: bool = True, size=(24, 32), sigma: float = 2.0, subpixel: bool = False):
+    heatmaps, weight = heatmap_targets(np.array([[x, y]]), np.array([visible]), size, sigma, subpixel)
     return heatmaps[0], weight[0]
 
 
@@ -24,6 +24,20 @@ def test_peak_of_one_at_the_rounded_joint():
     assert heatmap[8, 5] == 1.0
     np.testing.assert_allclose(heatmap[9, 7], np.exp(-(1 + 4) / 8), rtol=1e-6)
     assert one(2.5, 3.5)[0][4, 3] == 1.0  # halves round up
+
+
+def test_subpixel_targets_centre_the_gaussian_on_the_joint_in_the_same_window():
+    heatmap, weight = one(5.4, 7.6, subpixel=True)
+    rounded, _ = one(5.4, 7.6)
+    assert weight == 1.0
+    np.testing.assert_array_equal(heatmap > 0, rounded > 0)
+    ys, xs = np.nonzero(heatmap)
+    np.testing.assert_allclose(heatmap[ys, xs], np.exp(-((xs - 5.4) ** 2 + (ys - 7.6) ** 2) / 8), rtol=1e-5)
+    assert heatmap.max() < 1 and np.unravel_index(heatmap.argmax(), heatmap.shape) == (8, 5)
+    # the default is sub-pixel; invisible joints and NaN coordinates still give empty maps
+    default, _ = heatmap_targets(np.array([[5.4, 7.6], [np.nan, np.nan]]), np.array([True, False]), (24, 32))
+    np.testing.assert_array_equal(default[0], heatmap)
+    assert not default[1].any()
 
 
 def test_truncated_at_three_sigma():

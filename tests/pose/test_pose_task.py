@@ -61,6 +61,39 @@ def test_flip_test_changes_the_heatmaps_it_averages(keypoints_root):
     assert not np.allclose(plain, flipped)
 
 
+def test_flip_shift_defaults_to_the_exact_value_and_is_validated(keypoints_root):
+    pipeline = pose_pipeline(keypoints_root)
+    x = pipeline.example(2)
+    plain = pipeline.net(x).asnumpy()
+    mirrored = pipeline.net(x[:, :, :, ::-1]).asnumpy()
+    from cvcore_pose.decode import flip_average
+
+    np.testing.assert_allclose(pipeline.task.heatmaps(pipeline, x, flip_test=True), flip_average(plain, mirrored, 0.75), rtol=1e-5, atol=1e-6)
+    pipeline.options["flip_shift"] = 1
+    np.testing.assert_allclose(pipeline.task.heatmaps(pipeline, x, flip_test=True), flip_average(plain, mirrored, 1.0), rtol=1e-5, atol=1e-6)
+    for bad in (2, "one", True):
+        pipeline.options["flip_shift"] = bad
+        with pytest.raises(ConfigError, match="flip_shift"):
+            pipeline.task.heatmaps(pipeline, x, flip_test=True)
+
+
+def test_decode_and_target_options_reach_the_metric_and_the_transform(keypoints_root):
+    pipeline = pose_pipeline(keypoints_root, decode="quarter", subpixel_targets=False)
+    assert pipeline.task.sample_transform(pipeline, train=True).subpixel_targets is False
+    default = pose_pipeline(keypoints_root)
+    assert default.task.sample_transform(default, train=True).subpixel_targets is True
+    assert default.task.refinement(default) == "dark"
+    val = pipeline.task.dataset(pipeline, "val")
+    quarter = pipeline.evaluate(val, flip_test=False)
+    assert pipeline.metric.refine == "quarter"
+    pipeline.options["decode"] = "dark"
+    dark = pipeline.evaluate(val, flip_test=False)
+    assert pipeline.metric.refine == "dark" and set(dark) == set(quarter)
+    pipeline.options["decode"] = "darkk"
+    with pytest.raises(ConfigError, match="decode option 'darkk'"):
+        pipeline.evaluate(val, flip_test=False)
+
+
 def test_predict_with_boxes_returns_image_coordinates_and_draws(keypoints_root, tmp_path):
     pipeline = pose_pipeline(keypoints_root)
     image = keypoints_root / "val" / "000000000001.jpg"

@@ -21,15 +21,20 @@ class CocoKeypointsAP:
     :meth:`bind` names the ground truth before :meth:`get`.
     """
 
-    def __init__(self, score_threshold: float = 0.2):
+    def __init__(self, score_threshold: float = 0.2, refine: str = "dark"):
         self.score_threshold = float(score_threshold)
+        self.refine = refine
         self.coco: Any = None
         self.results_file: Path | None = None
         self.reset()
 
-    def bind(self, coco_gt: Any, results_file: str | Path | None = None) -> "CocoKeypointsAP":
-        """Evaluate against ``coco_gt`` (a pycocotools COCO); write the results JSON to ``results_file`` if given."""
+    def bind(self, coco_gt: Any, results_file: str | Path | None = None, refine: str | None = None) -> "CocoKeypointsAP":
+        """Evaluate against ``coco_gt`` (a pycocotools COCO); write the results JSON to ``results_file`` if given.
+
+        ``refine`` (the pipeline's ``decode`` option) replaces the sub-pixel refinement when given.
+        """
         self.coco, self.results_file = coco_gt, Path(results_file) if results_file else None
+        self.refine = refine or self.refine
         return self
 
     def reset(self) -> None:
@@ -40,7 +45,7 @@ class CocoKeypointsAP:
         heatmaps = _numpy(outputs[0] if isinstance(outputs, (tuple, list)) else outputs)
         if meta.shape[0] != heatmaps.shape[0]:
             raise ValueError(f"{heatmaps.shape[0]} heatmap sets for {meta.shape[0]} instances")
-        points, maxvals, scores = decode_instances(heatmaps, meta, self.score_threshold)
+        points, maxvals, scores = decode_instances(heatmaps, meta, self.score_threshold, self.refine)
         self.results.extend(keypoint_results(meta[:, 5].astype(np.int64), points, maxvals, scores))
 
     def get(self) -> dict[str, float]:

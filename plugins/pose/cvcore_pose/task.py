@@ -13,7 +13,7 @@ from cvcore.data.image import read_image
 from cvcore.errors import ConfigError, CvcoreError
 from cvcore.task import Task
 
-from .decode import decode_instances, flip_average
+from .decode import REFINEMENTS, decode_instances, flip_average, flip_shift
 from .draw import draw_keypoints, save_drawing
 from .keypoints import NUM_JOINTS
 from .transforms import TopDownEvalTransform, TopDownTrainTransform
@@ -47,7 +47,12 @@ class PoseTask(Task):
     """Top-down human pose: person crops in, one heatmap per joint out.
 
     Pipeline options: ``input_shape`` (default 1x3x256x192), ``num_joints``
-    (17), ``sigma`` (heatmap Gaussian, 2), ``flip_test`` (true), ``[augment]``
+    (17), ``sigma`` (heatmap Gaussian, 2), ``subpixel_targets`` (true: each
+    Gaussian centred on its joint, false: on the nearest heatmap pixel),
+    ``decode`` (``"dark"`` or ``"quarter"``, see
+    :func:`~cvcore_pose.decode.decode_heatmaps`), ``flip_test`` (true),
+    ``flip_shift`` (pixels the flipped-back heatmaps move; default the exact
+    ``1 - 1/stride``, GluonCV used 1), ``[augment]``
     (:data:`AUGMENT_DEFAULTS`), ``[data]`` (``dataset = "coco_keypoints"``,
     ``root``, and optionally ``boxes`` = a detection-results JSON for the val
     split) and ``detector`` (a model name or saved pipeline used by
@@ -59,6 +64,7 @@ class PoseTask(Task):
     default_loss = "heatmap_mse"
     default_metric = "coco_keypoints"
     default_input_shape = (1, 3, 256, 192)
+    default_dataset = "coco_keypoints"
 
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         return {"num_joints": int(options.get("num_joints", NUM_JOINTS))}
@@ -78,9 +84,8 @@ class PoseTask(Task):
 
     # -- data ----------------------------------------------------------------------------------
     def dataset(self, pipeline: "Pipeline", split: str):
-        """The ``[data]`` dataset (``coco_keypoints`` unless named); ``boxes`` applies to evaluation splits only."""
+        """The ``[data]`` dataset (:attr:`default_dataset` unless named); ``boxes`` applies to evaluation splits only."""
         data = dict(pipeline.options.get("data") or {})
-        data.setdefault("dataset", "coco_keypoints")
         if split == "train":
             data.pop("boxes", None)
         return self.dataset_from(data, split)
@@ -90,6 +95,7 @@ class PoseTask(Task):
         size = self.input_size(pipeline)
         if train:
             return TopDownTrainTransform(size, heatmap_stride=self.heatmap_stride(pipeline), sigma=float(pipeline.options.get("sigma", 2.0)),
+                                         subpixel_targets=bool(pipeline.options.get("subpixel_targets", True)),
                                          **augment_options(pipeline.options.get("augment")))
         return TopDownEvalTransform(size)
 
@@ -102,12 +108,29 @@ class PoseTask(Task):
             raise ConfigError(f"The pose head's heatmaps are at stride {stride}; targets need a whole number of input pixels per heatmap pixel.")
         return int(stride)
 
+    def refinement(self, pipeline: "Pipeline") -> str:
+        """The ``decode`` option: how heatmap peaks are refined below a pixel."""
+        refine = pipeline.options.get("decode", "dark")
+        if refine not in REFINEMENTS:
+            raise ConfigError(f"Unknown pose decode option {refine!r}; choose one of {', '.join(map(repr, REFINEMENTS))}.")
+        return refine
+
+    def flip_shift(self, pipeline: "Pipeline", stride: int) -> float:
+        """The ``flip_shift`` option, by default exact for heatmaps at ``stride`` (:func:`~cvcore_pose.decode.flip_shift`)."""
+        shift = pipeline.options.get("flip_shift")
+        if shift is None:
+            return flip_shift(stride)
+        if isinstance(shift, bool) or not isinstance(shift, (int, float)) or not 0 <= shift <= 1:
+            raise ConfigError(f"flip_shift is a number of heatmap pixels from 0 to 1, got {shift!r}.")
+        return float(shift)
+
     # -- running -------------------------------------------------------------------------------
     def heatmaps(self, pipeline: "Pipeline", x: mx.nd.NDArray, flip_test: bool) -> np.ndarray:
         """The network's heatmaps for a batch, averaged with those of the mirrored batch when ``flip_test``."""
         heatmaps = pipeline.net(x).asnumpy()
         if flip_test:
-            heatmaps = flip_average(heatmaps, pipeline.net(mx.nd.flip(x, axis=3)).asnumpy())
+            shift = self.flip_shift(pipeline, max(1, x.shape[3] // heatmaps.shape[3]))
+            heatmaps = flip_average(heatmaps, pipeline.net(mx.nd.flip(x, axis=3)).asnumpy(), shift)
         return heatmaps
 
     def evaluate(self, pipeline: "Pipeline", data: Any, *, batch_size: int = 32, num_workers: int = 0, progress: bool = False,
@@ -119,7 +142,7 @@ class PoseTask(Task):
         if coco is None:
             raise CvcoreError(f"Pose evaluation needs a COCO-format dataset with its ground truth (.coco); got {type(data).__name__}.")
         flip_test = bool(pipeline.options.get("flip_test", True)) if flip_test is None else flip_test
-        metric = pipeline.metric.bind(coco, results_file)
+        metric = pipeline.metric.bind(coco, results_file, refine=self.refinement(pipeline))
         metric.reset()
         loader = make_loader(pipeline, data, train=False, batch_size=batch_size, num_workers=num_workers)
         ctx = pipeline.ctx[0]
@@ -171,7 +194,8 @@ class PoseTask(Task):
             return empty
         crops, metas = zip(*(transform(image, _box_record(box, score)) for box, score in zip(boxes, scores)))
         x = mx.nd.array(np.stack(crops), ctx=pipeline.ctx[0])
-        points, maxvals, people = decode_instances(self.heatmaps(pipeline, x, flip_test), np.stack(metas))
+        points, maxvals, people = decode_instances(self.heatmaps(pipeline, x, flip_test), np.stack(metas),
+                                                   refine=self.refinement(pipeline))
         return {**empty, "keypoints": points.astype(np.float32), "scores": maxvals.astype(np.float32),
                 "instance_scores": people.astype(np.float32)}
 

@@ -68,12 +68,15 @@ class TopDownTrainTransform:
     centre and left/right joints swap. With probability ``half_body_prob`` (when
     more than 8 joints are labeled) the box is replaced by that of the labeled
     upper- or lower-body joints, padded by 1.5 (as later Simple Baselines code).
-    ``input_size`` is (height, width).
+    ``input_size`` is (height, width); ``subpixel_targets`` centres each
+    Gaussian on the joint itself rather than its nearest heatmap pixel
+    (see :func:`~cvcore_pose.targets.heatmap_targets`).
     """
 
     input_size: tuple[int, int] = (256, 192)
     heatmap_stride: int = 4
     sigma: float = 2.0
+    subpixel_targets: bool = True
     scale_factor: float = 0.35
     rotation_factor: float = 40.0
     rotation_prob: float = 0.6
@@ -127,7 +130,7 @@ class TopDownTrainTransform:
             order = flip_permutation()
             points, labeled = points[order], labeled[order]
         heatmap_joints = apply_affine(points, matrix) / self.heatmap_stride
-        heatmaps, weight = heatmap_targets(heatmap_joints, labeled, self.heatmap_size, self.sigma)
+        heatmaps, weight = heatmap_targets(heatmap_joints, labeled, self.heatmap_size, self.sigma, self.subpixel_targets)
         return self._normalize(crop(image, matrix, self.output_size)), heatmaps, weight
 
     def _rotation(self, rng: np.random.Generator) -> float:
