@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PLUGINS := plugins/pose plugins/rcnn_fpn plugins/gan plugins/prune plugins/int8_vnni
+EDITABLES := $(filter-out plugins/int8_vnni,$(PLUGINS)) plugins/int8_vnni[openvino]
 STAMP := $(VENV)/.cvcore-installed
 PYTEST_ARGS ?=
 
@@ -13,7 +14,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml $(addsuffix /pyproject.toml,$(PLUGINS))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=23.1"
-	$(BIN)/python -m pip install --quiet -e ".[test]" $(addprefix -e ,$(PLUGINS))
+	$(BIN)/python -m pip install --quiet -e ".[test]" $(foreach p,$(EDITABLES),-e "$(p)")
 	touch $(STAMP)
 
 demo: $(STAMP)

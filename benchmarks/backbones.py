@@ -11,15 +11,13 @@ measured FP32 matmul peak the default path reaches: a network already near
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sys
 from pathlib import Path
 
 import cvcore  # sets OMP_NUM_THREADS before mxnet loads
 from cvcore.cli import table
-from cvcore.deploy.benchmark import compare, inference_paths
+from cvcore.deploy.benchmark import compare, inference_paths, write_report
 from cvcore.deploy.roofline import matmul_peak_gflops, network_flops
 from cvcore.pipeline import Pipeline
 
@@ -54,18 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name}: {plain:.1f} -> {fused:.1f} img/s", file=sys.stderr, flush=True)
     print(table(rows, ("model", "batch", "hybridize() img/s", "cvcore default img/s", "speedup", "GFLOP/img", "of matmul peak")))
     print(f"FP32 matmul peak: {peak:.0f} GFLOP/s")
-    report = {
-        "benchmark": "backbones",
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-        "cpu": platform.processor() or platform.machine(),
-        "runs": args.runs,
-        "matmul_peak_gflops": peak,
-        "seconds_per_run": args.seconds,
-        "results": results,
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2))
-    print(f"wrote {args.json}")
+    write_report(args.json, "backbones", runs=args.runs, matmul_peak_gflops=peak, seconds_per_run=args.seconds, results=results)
     return 0
 
 

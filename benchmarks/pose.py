@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -33,7 +31,7 @@ import numpy as np
 from mxnet import autograd, gluon
 
 from cvcore.cli import table
-from cvcore.deploy.benchmark import compare_inference_paths, median_rate
+from cvcore.deploy.benchmark import compare_inference_paths, median_rate, write_report
 from cvcore.pipeline import Pipeline
 from cvcore_pose import demo
 from cvcore_pose.coco import COCOKeypoints
@@ -44,7 +42,7 @@ from cvcore_pose.transforms import TopDownTrainTransform
 RESULTS = Path(__file__).parent / "results"
 MODEL = "simple_pose_resnet50_v1b"
 SECTIONS = ("data", "train", "inference", "eval")
-LONG_RUN: dict = {"train_images": 12000, "epochs": 4}
+LONG_RUN: dict = {"train_images": 12500, "epochs": 4}
 """The learning-curve recipe (over :data:`cvcore_pose.demo.RECIPE`)."""
 
 
@@ -133,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rows: list[tuple] = []
-    report: dict = {"benchmark": "pose", "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-                    "cpu": platform.processor() or platform.machine(), "runs": args.runs}
+    report: dict = {"runs": args.runs}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         for section in args.sections:
@@ -149,9 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         print(table([(p["epoch"], f"{p['minutes']:.1f}", f"{p['val_AP']:.3f}") for p in curve["curve"]], ("epoch", "train minutes", "val AP")))
         print(f"AP >= 0.80 reached after {curve['minutes_to_0.80']:.1f} training minutes" if curve["minutes_to_0.80"] is not None
               else "AP 0.80 not reached")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2, default=float))
-    print(f"wrote {args.json}")
+    write_report(args.json, "pose", **report)
     return 0
 
 

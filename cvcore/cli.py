@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from . import _threads
 
@@ -169,17 +169,55 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     from .pipeline import Pipeline
+    from .zoo import get_recipe
 
-    pipeline = Pipeline.open(args.target, args.pretrained)
-    calib = None
-    if args.calib:
-        pipeline.options["data"] = {**dict(pipeline.options.get("data") or {}), "root": args.calib}
-        calib = pipeline.task.dataset(pipeline, args.calib_split)
-    for transform in args.transform:
-        pipeline.deploy(transform, calib_data=calib, **parse_options(args.set))
+    options = parse_options(args.set)
+    options.setdefault("onnx.path", str(Path(args.out) / "model.onnx"))
+    recipe = get_recipe(args.target) if _is_zoo_name(args.target) else None
+    if recipe is not None and recipe.deploy:
+        if args.transform:
+            raise ConfigError(f"{args.target} is a deployed zoo entry with its own steps; drop --transform, or deploy {recipe.base}.")
+        pipeline = Pipeline.from_model(recipe.base, args.pretrained)
+        steps = [(step["transform"], {**{k: v for k, v in step.items() if k != "transform"}, **options_for(step["transform"], options)})
+                 for step in recipe.deploy]
+    elif not args.transform:
+        raise ConfigError("Name at least one --transform (hybridize, export, int8, onnx, openvino, ...).")
+    else:
+        pipeline = Pipeline.open(args.target, args.pretrained)
+        steps = [(transform, options_for(transform, options)) for transform in args.transform]
+    calib = pipeline.dataset_at(args.calib, args.calib_split) if args.calib else None
+    report_data = pipeline.task.dataset(pipeline, args.report_split) if args.report else None
+    before = pipeline.evaluate(report_data) if args.report else None
+    for transform, step_options in steps:
+        pipeline.deploy(transform, calib_data=calib, **step_options)
+    if recipe is not None and recipe.deploy:
+        pipeline.model_name = args.target
     pipeline.save(args.out)
-    print(f"deployed {' -> '.join(args.transform)}; saved to {args.out}")
+    print(f"deployed {' -> '.join(t for t, _ in steps)}; saved to {args.out}")
+    if args.report:
+        after = pipeline.evaluate(report_data)
+        rows = [(k, f"{before[k]:.4f}", f"{after[k]:.4f}", f"{after[k] - before[k]:+.4f}") for k in before if k in after]
+        print(table(rows, ("metric", "before", "deployed", "delta")))
+        if args.json:
+            Path(args.json).write_text(json.dumps({"before": before, "deployed": after, "split": args.report_split}, indent=2))
     return 0
+
+
+def options_for(transform: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``--set`` options one transform gets: unprefixed keys, and ``TRANSFORM.key`` ones with the prefix dropped."""
+    chosen = {}
+    for key, value in options.items():
+        owner, dot, name = key.partition(".")
+        if not dot:
+            chosen[key] = value
+        elif owner == transform:
+            chosen[name] = value
+    return chosen
+
+
+def _is_zoo_name(target: str) -> bool:
+    path = Path(target)
+    return not path.exists() and path.suffix != ".toml"
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -296,11 +334,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("deploy", cmd_deploy, "Apply deploy transforms and save the deployed pipeline.")
     target(p)
-    p.add_argument("--transform", action="append", required=True, help="deploy transform (repeatable, applied in order)")
+    p.add_argument("--transform", action="append", help="deploy transform (repeatable, applied in order); "
+                   "a deployed zoo entry such as resnet50_v1_int8 brings its own")
     p.add_argument("--calib", help="dataset root for calibration data")
     p.add_argument("--calib-split", default="train")
     p.add_argument("--out", required=True)
-    settings(p, "transform option")
+    p.add_argument("--report", action="store_true", help="evaluate before and after deploying and print both with the delta")
+    p.add_argument("--report-split", default="val", help="split the report evaluates (of --calib's root when given)")
+    p.add_argument("--json", help="with --report, also write both evaluations to this JSON file")
+    settings(p, "transform option; TRANSFORM.KEY=VALUE gives it to that transform only (int8.calib_mode=entropy)")
 
     p = verb("bench", cmd_bench, "Inference img/s: plain hybridize against cvcore's default path.")
     target(p)

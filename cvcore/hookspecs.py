@@ -82,7 +82,14 @@ def cvcore_deploy_transforms() -> Iterable[Component]:
     ``factory`` *is* the transform: ``factory(net, *, example, calib_data=None,
     **options) -> net``. It returns a block with the same inputs and outputs as
     ``net``, hybridized and already run once on ``example`` (so it can be
-    exported). Transforms compose: prune -> int8 -> export.
+    exported). ``calib_data`` is ``None`` or a re-iterable of input batches
+    (:class:`cvcore.deploy.calibration.CalibrationBatches`). Transforms
+    compose: prune -> int8 -> export.
+
+    The returned net need not be an MXNet block (an OpenVINO model, say): it
+    must be callable on an input ``NDArray``, returning ``NDArray`` outputs,
+    and have ``export(prefix)`` writing its files; ``meta["load_graph"]``
+    is then ``load_graph(prefix, ctx) -> net``, which reads them back.
     """
 
 

@@ -8,7 +8,7 @@ import tomllib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import mxnet as mx
 from mxnet import gluon
@@ -206,9 +206,18 @@ class Pipeline:
         return cls(**merge_config(read_config(path), overrides))
 
     @classmethod
-    def from_model(cls, name: str, pretrained: bool | str = False, **overrides: Any) -> "Pipeline":
-        """Assemble zoo model ``name``; ``pretrained`` is ``True`` (weight store) or a ``.params`` path."""
+    def from_model(cls, name: str, pretrained: bool | str = False, *, calib_data: Any = None, calib_split: str = "train",
+                   **overrides: Any) -> "Pipeline":
+        """Assemble zoo model ``name``; ``pretrained`` is ``True`` (weight store) or a ``.params`` path.
+
+        A deployed entry (``resnet50_v1_int8``) loads its graph from the weight
+        store when ``pretrained=True``; given ``calib_data`` (a dataset, input
+        batches, or a dataset root read as ``calib_split``) it is built instead
+        from its FP32 base with ``pretrained`` weights, by its deploy steps.
+        """
         recipe = get_recipe(name)
+        if recipe.deploy:
+            return cls._deployed_model(name, recipe, pretrained, calib_data, calib_split, overrides)
         pipeline = cls(**merge_config(recipe.config(), overrides), initialize=not pretrained)
         pipeline.model_name = name
         if pretrained:
@@ -220,6 +229,43 @@ class Pipeline:
                 path = Path(pretrained)
             weights.load_into(pipeline.net, path, recipe.name_map, ctx=pipeline.ctx)
         return pipeline
+
+    @classmethod
+    def _deployed_model(cls, name: str, recipe: Any, pretrained: bool | str, calib_data: Any, calib_split: str,
+                        overrides: Mapping[str, Any]) -> "Pipeline":
+        steps = [dict(step) for step in recipe.deploy]
+        if calib_data is None:
+            if pretrained is not True:
+                raise ConfigError(
+                    f"{name} is {recipe.base} after {' -> '.join(s['transform'] for s in steps)}: load its graph with "
+                    f"pretrained=True, or build it from FP32 weights and calibration data: "
+                    f"Pipeline.from_model({name!r}, pretrained='{recipe.base}.params', calib_data=dataset) "
+                    f"(cvcore deploy {name} --pretrained FILE --calib DIR --out DIR)."
+                )
+            try:
+                files = [weights.fetch(spec, name) for spec in recipe.graph]
+            except weights.WeightsError as exc:
+                raise weights.WeightsError(
+                    f"{exc} Or build {name} from {recipe.base}'s FP32 weights and calibration data: "
+                    f"Pipeline.from_model({name!r}, pretrained='{recipe.base}.params' or True, calib_data=dataset), "
+                    f"or cvcore deploy {name} --pretrained FILE --calib DIR --out DIR."
+                ) from exc
+            pipeline = cls(**merge_config(recipe.config(), overrides), initialize=False)
+            pipeline.net = graph_loader(steps)(files[0].parent / name, pipeline.ctx)
+            pipeline.deployed, pipeline.model_name = steps, name
+            return pipeline
+        pipeline = cls.from_model(recipe.base, pretrained=pretrained, **overrides)
+        if isinstance(calib_data, (str, os.PathLike)):
+            calib_data = pipeline.dataset_at(calib_data, calib_split)
+        for step in steps:
+            pipeline.deploy(step.pop("transform"), calib_data=calib_data, **step)
+        pipeline.model_name = name
+        return pipeline
+
+    def dataset_at(self, root: str | os.PathLike, split: str = "train") -> Any:
+        """The task's ``split`` dataset read from ``root``, a directory in this pipeline's ``[data]`` format (now its data root)."""
+        self.options["data"] = {**dict(self.options.get("data") or {}), "root": str(root)}
+        return self.task.dataset(self, split)
 
     def config(self) -> dict[str, Any]:
         """The pipeline as a configuration (what ``save`` writes as TOML)."""
@@ -268,10 +314,18 @@ class Pipeline:
         return mx.nd.random.uniform(-1, 1, shape=tuple(shape), ctx=self.ctx[0])
 
     def deploy(self, transform: str, *, example: Any = None, calib_data: Any = None, **options: Any) -> "Pipeline":
-        """Apply a deploy transform (``hybridize``, ``export``, ``int8``, ...) to ``self.net``, in place."""
+        """Apply a deploy transform (``hybridize``, ``export``, ``int8``, ...) to ``self.net``, in place.
+
+        ``calib_data`` (for transforms that calibrate) is a dataset of the
+        task, read through its evaluation transform, an N x C x H x W array
+        or an iterable of input batches; the transform receives it as
+        :class:`~cvcore.deploy.calibration.CalibrationBatches`.
+        """
+        from .deploy.calibration import calibration_batches
+
         component = get("transform", transform)
         example = example if example is not None else self.example()
-        self.net = component.factory(self.net, example=example, calib_data=calib_data, **options)
+        self.net = component.factory(self.net, example=example, calib_data=calibration_batches(self, calib_data), **options)
         self.deployed.append({"transform": transform, **{k: v for k, v in options.items() if _is_plain(v)}})
         return self
 
@@ -319,7 +373,7 @@ class Pipeline:
                 self.net.save_parameters(str(staging / PARAMS_FILE))
             if self.deployed:
                 self.net.export(str(staging / GRAPH_PREFIX))
-            for stale in directory.glob(f"{GRAPH_PREFIX}-*"):
+            for stale in (*directory.glob(f"{GRAPH_PREFIX}-*"), *directory.glob(f"{GRAPH_PREFIX}.*")):
                 stale.unlink()
             for item in staging.iterdir():
                 os.replace(item, directory / item.name)
@@ -353,11 +407,25 @@ class Pipeline:
         pipeline = cls(**config, ctx=ctx, initialize=False)
         pipeline.model_name = model_name
         if deployed:
-            pipeline.net = load_graph(directory / GRAPH_PREFIX, pipeline.ctx)
+            pipeline.net = graph_loader(deployed)(directory / GRAPH_PREFIX, pipeline.ctx)
             pipeline.deployed = list(deployed)
         else:
             weights.load_into(pipeline.net, directory / PARAMS_FILE, ctx=pipeline.ctx)
         return pipeline
+
+
+def graph_loader(deployed: list[Mapping[str, Any]]) -> Callable[[Path, list], Any]:
+    """How to reload the graph a deployed pipeline saved: the latest transform's ``meta["load_graph"]``, else MXNet's.
+
+    A transform whose graph is not an MXNet symbol (OpenVINO IR, ...) names its
+    loader there, so reloading needs its plugin installed, and the unknown-name
+    error says which one.
+    """
+    for step in reversed(deployed):
+        loader = get("transform", step["transform"]).meta.get("load_graph")
+        if loader is not None:
+            return loader
+    return load_graph
 
 
 def load_graph(prefix: Path, ctx: list) -> gluon.SymbolBlock:

@@ -28,6 +28,8 @@ class Task:
     default_loss: str | None = None
     default_metric: str | None = None
     default_input_shape: tuple[int, ...] = (1, 3, 224, 224)
+    default_dataset: str | None = None
+    """The dataset a ``[data]`` table without ``dataset`` reads (its format on disk)."""
 
     # -- assembly --------------------------------------------------------------
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -43,11 +45,14 @@ class Task:
         """The ``split`` of the dataset a ``[data]`` table describes (``dataset``, ``root`` and the dataset's options).
 
         ``splits`` renames the task's split names to the dataset's own, e.g.
-        ``splits = {train = "train2017", val = "val2017"}``.
+        ``splits = {train = "train2017", val = "val2017"}``; without ``dataset``
+        the task's :attr:`default_dataset` is read.
         """
         from .plugins import get
 
         data = dict(data)
+        if self.default_dataset is not None:
+            data.setdefault("dataset", self.default_dataset)
         if "dataset" not in data or "root" not in data:
             raise ConfigError(
                 f"Task {self.name!r} needs a [data] table with 'dataset' (a registered dataset name) and 'root' "

@@ -36,6 +36,13 @@ class ModelRecipe:
     name_map: Mapping[str, str] = field(default_factory=dict)
     """Renames keys of the parameter files published for this model (GluonCV's) to the
     pipeline's structural names, as ``{foreign_prefix: our_prefix}``."""
+    base: str | None = None
+    """For a deployed entry (``resnet50_v1_int8``): the FP32 zoo model it is made from."""
+    deploy: tuple[Mapping[str, Any], ...] = ()
+    """For a deployed entry: the deploy steps, each ``{"transform": name, **options}``, applied to ``base``."""
+    graph: tuple[WeightsSpec, ...] = ()
+    """For a deployed entry: the files of its deployed graph in the weight store
+    (``NAME-symbol.json`` and ``NAME-0000.params``, as ``Pipeline.save`` writes them)."""
 
     def config(self) -> dict[str, Any]:
         """The recipe as a pipeline configuration (the same keys as a TOML file)."""
@@ -73,6 +80,23 @@ def classification_model(name: str, backbone: Mapping[str, Any] | str, name_map:
         name_map=dict(name_map),
     )
     return model_component(name, recipe, doc)
+
+
+def deployed_model(name: str, base: str, steps: tuple[Mapping[str, Any], ...], task: str, doc: str = "") -> Component:
+    """A zoo entry that is ``base`` after deploy ``steps`` (``resnet50_v1_int8``); its graph lives in the weight store.
+
+    The base recipe is looked up when the entry is built, so ``base`` may come
+    from another plugin; without that plugin the error names it.
+    """
+    from dataclasses import replace
+
+    def recipe() -> ModelRecipe:
+        fp32 = get_recipe(base)
+        graph = (WeightsSpec(f"{name}-symbol.json"), WeightsSpec(f"{name}-0000.params"))
+        return replace(fp32, base=base, deploy=tuple(dict(step) for step in steps), graph=graph)
+
+    return Component(name, recipe, doc=doc or f"{base} after {' -> '.join(s['transform'] for s in steps)}",
+                     meta={"task": task, "base": base})
 
 
 def model_component(name: str, recipe: ModelRecipe, doc: str = "") -> Component:

@@ -131,3 +131,74 @@ def write_classification_config(path: Path, data_root: Path, *, size: int, **tra
     }
     path.write_text(tomli_w.dumps(config))
     return path
+
+
+# --- A small trained classifier and its data (tests/int8) ------------------------------
+STRIPES_SIZE = 32
+
+
+@pytest.fixture(scope="session")
+def stripes_root(tmp_path_factory):
+    """Image folders of 4 classes, noisy stripes at 0, 45, 90 and 135 degrees in random colours, 32x32.
+
+    Orientation is learnt in seconds but not from mean colour, so a trained
+    model has real decision boundaries for INT8 to keep.
+    """
+    import numpy as np
+
+    from cvcore.data.image import write_image
+
+    root = tmp_path_factory.mktemp("stripes")
+    rng = np.random.default_rng(0)
+    ys, xs = np.mgrid[0:STRIPES_SIZE, 0:STRIPES_SIZE]
+    for split, count in (("train", 48), ("val", 16)):
+        for k in range(4):
+            for i in range(count):
+                angle = np.pi * k / 4 + rng.normal(0, 0.12)
+                wave = np.sin((np.cos(angle) * xs + np.sin(angle) * ys) * rng.uniform(0.5, 1.0) + rng.uniform(0, 2 * np.pi))
+                image = rng.uniform(40, 215, 3) + wave[..., None] * rng.uniform(20, 60) + rng.normal(0, 25, (STRIPES_SIZE, STRIPES_SIZE, 3))
+                write_image(root / split / f"angle{45 * k}" / f"{i}.png", np.clip(image, 0, 255).astype(np.uint8))
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained_classifier(stripes_root, tmp_path_factory):
+    """resnet18_v1 trained 6 epochs on the stripes (mirroring would change the class, so no flips)."""
+    from cvcore.pipeline import Pipeline
+
+    pipeline = Pipeline.from_model("resnet18_v1", classes=4, input_shape=[1, 3, STRIPES_SIZE, STRIPES_SIZE],
+                                   data={"dataset": "image_folder", "root": str(stripes_root)},
+                                   augment={"scale": [0.7, 1.0], "ratio": [0.9, 1.1], "flip": 0.0, "lighting": 0.0})
+    pipeline.fit(epochs=6, batch_size=16, optimizer="adam", lr=1e-3, wd=1e-4, progress=False,
+                 out_dir=str(tmp_path_factory.mktemp("classifier-run")))
+    return pipeline
+
+
+@pytest.fixture
+def classifier(trained_classifier):
+    """A private copy of the trained classifier."""
+    return trained_classifier.copy()
+
+
+@pytest.fixture(scope="session")
+def val_set(trained_classifier):
+    """The stripes validation split, as the trained classifier reads it."""
+    return trained_classifier.task.dataset(trained_classifier, "val")
+
+
+@pytest.fixture(scope="session")
+def top1():
+    """``top1(pipeline, dataset)``: the predicted class of every sample, in order."""
+
+    def predict(pipeline, dataset):
+        import numpy as np
+
+        from cvcore.train.data import make_loader
+
+        tops = []
+        for batch in make_loader(pipeline, dataset, train=False, batch_size=16):
+            inputs, _ = pipeline.task.split_batch(batch)
+            tops.append(pipeline.net(inputs).asnumpy().argmax(axis=1))
+        return np.concatenate(tops)
+
+    return predict

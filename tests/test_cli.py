@@ -154,10 +154,12 @@ def test_demo_runs_the_classification_demo_when_pose_is_disabled(capsys, monkeyp
     assert code == 0 and calls == [{"epochs": 1}]
 
 
-def test_deploy_with_an_unknown_transform_names_the_int8_extra(capsys, tmp_path, tinynet, color_folders):
+def test_deploy_without_the_int8_plugin_names_it(capsys, tmp_path, tinynet, color_folders):
     config = write_config(tmp_path / "c.toml", color_folders)
+    cvcore.plugins.reset_host(disabled={"tinynet", "int8-vnni"})
+    cvcore.plugins.register_plugin(tinynet, name="tinynet")
     code, _, err = run(capsys, "deploy", str(config), "--transform", "int8", "--out", str(tmp_path / "x"))
-    assert code == 1 and "cvcore-int8-vnni" in err
+    assert code == 1 and "int8-vnni" in err and "disabled" in err
 
 
 def test_launch_runs_workers_on_the_dist_sync_kvstore(tmp_path):

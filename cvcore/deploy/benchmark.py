@@ -1,9 +1,12 @@
 """Inference throughput, measured the same way for every contender, interleaved to share the noise."""
 from __future__ import annotations
 
+import json
 import os
+import platform
 import statistics
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import mxnet as mx
@@ -71,3 +74,14 @@ def compare_inference_paths(pipeline: "Pipeline", *, batch_size: int = 16, runs:
     }
     rows = [(name, batch_size, f"{r['median']:.1f}", len(r["runs"]), f"{r['median'] / base:.2f}x") for name, r in paths.items()]
     return rows, results
+
+
+def write_report(path: str | os.PathLike, benchmark: str, **fields: Any) -> Path:
+    """Write a benchmark's JSON (its name, the thread count and the CPU, then ``fields``) and say where."""
+    report = {"benchmark": benchmark, "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+              "cpu": platform.processor() or platform.machine(), **fields}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, default=float))
+    print(f"wrote {path}")
+    return path

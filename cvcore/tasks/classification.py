@@ -76,6 +76,7 @@ class ClassificationTask(Task):
     default_head = "classifier"
     default_loss = "softmax_cross_entropy"
     default_metric = "accuracy"
+    default_dataset = "image_folder"
 
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         return {"classes": int(options["classes"])} if "classes" in options else {}

@@ -13,10 +13,12 @@ def test_the_demo_trains_evaluates_draws_and_reports(tmp_path):
     assert [point["epoch"] for point in result["curve"]] == [1]
     assert set(result["final"]) >= {"AP", "AP50", "AP75", "APm", "APl", "AR"}
     assert len(result["drawings"]) == 2 and all(Path(path).is_file() for path in result["drawings"])
-    assert result["int8"] is None  # no plugin provides the int8 transform yet
+    assert [row["backend"] for row in result["int8"]] == ["mxnet", "openvino"]
+    assert all(0 <= row["AP"] <= 1 and row["speedup"] > 0 for row in result["int8"])
     assert (Path(result["pipeline"]) / "pipeline.toml").is_file()
     saved = json.loads((Path(result["pipeline"]).parent / "demo.json").read_text())
     assert saved["recipe"]["train_images"] == 8
     report = demo.report(result)
-    assert "val AP" in report and "flip test" in report and "INT8: no plugin" in report
+    assert "val AP" in report and "flip test" in report and "INT8 (mxnet)" in report and "INT8 (openvino)" in report
+    assert "INT8: no plugin" in demo.report({**result, "int8": None})
     assert demo._metric(-1.0) == "n/a" and demo._metric(0.5) == "0.500"

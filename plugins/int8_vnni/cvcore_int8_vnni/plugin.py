@@ -1,5 +1,32 @@
 """The face of cvcore-int8-vnni: every part it adds to cvcore is registered here.
 
-INT8 deployment for Intel VNNI CPUs (MXNet oneDNN and OpenVINO backends).
-It registers no parts yet; its issue fills it.
+INT8 deployment for Intel CPUs with VNNI: the ``int8`` deploy transform
+(MXNet oneDNN or OpenVINO + NNCF backends), ``onnx`` export and the
+``openvino`` runtime (FP32/BF16), and INT8 zoo entries
+(``resnet50_v1_int8``, ``mobilenet1.0_int8``, ``simple_pose_*_int8``).
 """
+import cvcore
+
+
+@cvcore.hookimpl
+def cvcore_deploy_transforms():
+    from . import transforms
+
+    return [
+        cvcore.Component("int8", transforms.strict(transforms.int8),
+                         "INT8 with calibration: MXNet oneDNN (naive/entropy) or OpenVINO + NNCF; excluded layers stay FP32.",
+                         {"load_graph": transforms.load_graph}),
+        cvcore.Component("onnx", transforms.strict(transforms.onnx),
+                         "Export to an ONNX file (dynamic batch), checked against MXNet by running it on OpenVINO.",
+                         {"load_graph": transforms.load_graph}),
+        cvcore.Component("openvino", transforms.strict(transforms.openvino),
+                         "Run on the OpenVINO runtime in FP32 or BF16 (exported through ONNX).",
+                         {"load_graph": transforms.load_graph}),
+    ]
+
+
+@cvcore.hookimpl
+def cvcore_models():
+    from .zoo import int8_models
+
+    return int8_models()

@@ -77,7 +77,7 @@ def run(out_dir: str | Path = "runs/pose-demo", *, progress: bool = True, **over
         "recipe": recipe, "curve": curve.points, "final": final, "final_no_flip": no_flip,
         "train_minutes": curve.train_seconds / 60, "pipeline": str(run_dir / "pipeline"),
         "drawings": draw_examples(pipeline, val, run_dir / "drawn", recipe["drawings"]),
-        "int8": int8_report(pipeline, val),
+        "int8": int8_report(pipeline, val, pipeline.task.dataset(pipeline, "train")),
     }
     (run_dir / "demo.json").write_text(json.dumps(result, indent=2, default=float))
     return result
@@ -99,20 +99,28 @@ def draw_examples(pipeline, val, directory: Path, count: int) -> list[str]:
     return written
 
 
-def int8_report(pipeline, val) -> dict[str, Any] | None:
-    """INT8 AP and speedup when a plugin provides the ``int8`` deploy transform; None otherwise."""
+def int8_report(pipeline, val, calib) -> list[dict[str, Any]] | None:
+    """AP and speedup over cvcore's FP32 default path of each INT8 backend available, calibrated on ``calib``; None without the int8 plugin."""
+    import importlib.util
+
     from cvcore.plugins import host
 
     if "int8" not in host().registry.available("transform"):
         return None
     from cvcore.deploy.benchmark import compare
 
-    quantized = pipeline.copy()
-    quantized.deploy("int8", calib_data=val)
-    ap = quantized.evaluate(val)["AP"]
     example = pipeline.example(8)
-    rates = compare({"fp32": lambda: pipeline.net(example), "int8": lambda: quantized.net(example)}, 8, runs=3, seconds=1.0)
-    return {"AP": ap, "speedup": rates["int8"]["median"] / rates["fp32"]["median"]}
+    fp32 = pipeline.copy().deploy("hybridize", example=example)
+    backends = ["mxnet"] + (["openvino"] if importlib.util.find_spec("nncf") else [])
+    rows, contenders = [], {"fp32": lambda: fp32.net(example)}
+    for backend in backends:
+        quantized = pipeline.copy().deploy("int8", example=example, calib_data=calib, backend=backend)
+        rows.append({"backend": backend, "AP": quantized.evaluate(val)["AP"]})
+        contenders[backend] = lambda net=quantized.net: net(example)
+    rates = compare(contenders, 8, runs=3, seconds=1.0)
+    for row in rows:
+        row["speedup"] = rates[row["backend"]]["median"] / rates["fp32"]["median"]
+    return rows
 
 
 def report(result: dict[str, Any]) -> str:
@@ -129,7 +137,10 @@ def report(result: dict[str, Any]) -> str:
         table(metrics, ("OKS metric (val)", "flip test", "no flip")),
     ]
     if result["int8"] is not None:
-        lines.append(f"INT8: AP {result['int8']['AP']:.3f} (FP32 {final['AP']:.3f}), {result['int8']['speedup']:.2f}x faster")
+        lines.append("")
+        lines.append(table([("FP32 (cvcore default)", f"{final['AP']:.3f}", "1.00x")]
+                           + [(f"INT8 ({row['backend']})", f"{row['AP']:.3f}", f"{row['speedup']:.2f}x") for row in result["int8"]],
+                           ("path", "val AP (flip)", "speed")))
     else:
         lines.append("INT8: no plugin provides the int8 transform here (pip install \"cvcore[int8]\").")
     lines.append(f"drawn predictions: {', '.join(result['drawings']) or 'none'}")

@@ -1,0 +1,74 @@
+"""Layer names of a network's graph, and the layers an exclusion option selects."""
+from __future__ import annotations
+
+import fnmatch
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import mxnet as mx
+
+from cvcore.errors import ConfigError
+
+COMPUTE_OPS = frozenset({"Convolution", "Deconvolution", "FullyConnected", "_sg_mkldnn_conv", "_sg_mkldnn_fully_connected"})
+"""Operators whose weights INT8 quantizes."""
+
+
+def graph_nodes(net: Any, example: mx.nd.NDArray | None = None) -> tuple[list[dict], list[list[int]]]:
+    """The JSON nodes and output heads of the graph ``net`` exports (after one run on ``example``, when given).
+
+    This is the graph quantization sees: after the ``hybridize`` transform its
+    layers are oneDNN's fused nodes (``sg_mkldnn_conv_bn_act_3``), not Gluon's.
+    """
+    if example is not None:
+        if not getattr(net, "_active", False):
+            net.hybridize()
+        net(example)
+    with tempfile.TemporaryDirectory(prefix="cvcore-graph-") as tmp:
+        net.export(str(Path(tmp) / "graph"))
+        graph = json.loads((Path(tmp) / "graph-symbol.json").read_text())
+    return graph["nodes"], graph["heads"]
+
+
+def layer_names(net: Any, example: mx.nd.NDArray | None = None, ops: Iterable[str] = COMPUTE_OPS) -> list[str]:
+    """Names of the graph's nodes running one of ``ops``, in graph order (what ``exclude`` patterns match)."""
+    ops = set(ops)
+    return [node["name"] for node in graph_nodes(net, example)[0] if node["op"] in ops]
+
+
+def output_layers(net: Any, example: mx.nd.NDArray | None = None) -> list[str]:
+    """The compute layers that produce the network's outputs (through parameter-free ops such as flatten)."""
+    nodes, heads = graph_nodes(net, example)
+    found: list[str] = []
+    stack = [head[0] for head in heads]
+    seen: set[int] = set()
+    while stack:
+        index = stack.pop()
+        if index in seen:
+            continue
+        seen.add(index)
+        node = nodes[index]
+        if node["op"] in COMPUTE_OPS:
+            found.append(node["name"])
+        elif node["op"] != "null":
+            stack.extend(source[0] for source in node["inputs"])
+    return sorted(found)
+
+
+def select_layers(names: Sequence[str], patterns: Iterable[str]) -> list[str]:
+    """The ``names`` matching any glob ``pattern`` (``*dense*``, an exact name, ...), in ``names``' order.
+
+    A pattern that matches nothing is an error that shows some of the names,
+    so a typo cannot silently quantize a layer meant to stay in FP32.
+    """
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    selected: set[str] = set()
+    for pattern in patterns:
+        matches = fnmatch.filter(names, pattern)
+        if not matches:
+            examples = ", ".join(names[:3] + (["...", names[-1]] if len(names) > 3 else []))
+            raise ConfigError(f"exclude pattern {pattern!r} matches no layer; the layers are named like {examples}.")
+        selected.update(matches)
+    return [name for name in names if name in selected]
