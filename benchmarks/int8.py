@@ -36,11 +36,11 @@ RESULTS = Path(__file__).parent / "results"
 PATHS = ("MXNet FP32", "MXNet INT8", "OpenVINO FP32", "OpenVINO INT8")
 SPEED = {"resnet50_v1": (16, [224, 224]), "mobilenet1.0": (16, [224, 224]), "simple_pose_resnet50_v1b": (8, [256, 192])}
 TRAINING = {
-    "resnet50_v1": {"size": [64, 64], "epochs": 3},
-    "mobilenet1.0": {"size": [64, 64], "epochs": 5},
+    "resnet50_v1": {"size": [64, 64], "epochs": 10},
+    "mobilenet1.0": {"size": [64, 64], "epochs": 10},
     "simple_pose_resnet50_v1b": {"size": [128, 96], "epochs": 1},
 }
-CLASSIFICATION_DATA = {"classes": 10, "train_per_class": 300, "val_per_class": 100, "size": 64}
+CLASSIFICATION_DATA = {"classes": 10, "train_per_class": 500, "val_per_class": 100, "size": 64}
 POSE_DATA = {"train": 1500, "val": 200}
 CALIB_EXAMPLES = 256
 TARGETS = {"mxnet_int8_speedup": 3.0, "resnet50_best_int8_img_s": 150.0, "mobilenet_int8_speedup": 2.5,
