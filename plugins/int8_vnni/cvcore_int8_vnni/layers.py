@@ -15,7 +15,11 @@ COMPUTE_OPS = frozenset({"Convolution", "Deconvolution", "FullyConnected", "_sg_
 """Operators whose weights INT8 quantizes."""
 
 
-def graph_nodes(net: Any, example: mx.nd.NDArray | None = None) -> tuple[list[dict], list[list[int]]]:
+Graph = tuple[list[dict], list[list[int]]]
+"""A graph as MXNet's symbol JSON lists it: its nodes and its output heads."""
+
+
+def graph_nodes(net: Any, example: mx.nd.NDArray | None = None) -> Graph:
     """The JSON nodes and output heads of the graph ``net`` exports (after one run on ``example``, when given).
 
     This is the graph quantization sees: after the ``hybridize`` transform its
@@ -31,15 +35,14 @@ def graph_nodes(net: Any, example: mx.nd.NDArray | None = None) -> tuple[list[di
     return graph["nodes"], graph["heads"]
 
 
-def layer_names(net: Any, example: mx.nd.NDArray | None = None, ops: Iterable[str] = COMPUTE_OPS) -> list[str]:
-    """Names of the graph's nodes running one of ``ops``, in graph order (what ``exclude`` patterns match)."""
-    ops = set(ops)
-    return [node["name"] for node in graph_nodes(net, example)[0] if node["op"] in ops]
+def layer_names(graph: Graph) -> list[str]:
+    """Names of the graph's compute layers (:data:`COMPUTE_OPS`), in graph order (what ``exclude`` patterns match)."""
+    return [node["name"] for node in graph[0] if node["op"] in COMPUTE_OPS]
 
 
-def output_layers(net: Any, example: mx.nd.NDArray | None = None) -> list[str]:
-    """The compute layers that produce the network's outputs (through parameter-free ops such as flatten)."""
-    nodes, heads = graph_nodes(net, example)
+def output_layers(graph: Graph) -> list[str]:
+    """The compute layers that produce the graph's outputs (through parameter-free ops such as flatten)."""
+    nodes, heads = graph
     found: list[str] = []
     stack = [head[0] for head in heads]
     seen: set[int] = set()

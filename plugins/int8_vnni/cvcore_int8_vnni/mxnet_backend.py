@@ -21,10 +21,11 @@ QUANTIZE_MODES = ("full", "smart")
 
 def excluded_layers(net: Any, example: mx.nd.NDArray, exclude: Sequence[str] | str = (), exclude_output: bool = True) -> list[str]:
     """Layers to keep in FP32: those matching ``exclude`` patterns, plus the output layers when ``exclude_output``."""
-    names = layer_names(net, example)
+    graph = graph_nodes(net, example)
+    names = layer_names(graph)
     chosen = set(select_layers(names, exclude)) if exclude else set()
     if exclude_output:
-        chosen.update(output_layers(net))
+        chosen.update(output_layers(graph))
     return [name for name in names if name in chosen]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import json
 import os
 import tempfile
@@ -22,11 +23,19 @@ class _SignalStack(ctypes.Structure):
     _fields_ = [("ss_sp", ctypes.c_void_p), ("ss_flags", ctypes.c_int), ("ss_size", ctypes.c_size_t)]
 
 
+@functools.lru_cache(maxsize=1)
+def _libc() -> Any:
+    """This process's C library (loaded once: the guard below runs around every inference), or None."""
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
 def _sigaltstack(new: _SignalStack | None) -> _SignalStack | None:
     """Set this thread's signal stack to ``new`` (when given) and return the one before; None where libc cannot be reached."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:
+    libc = _libc()
+    if libc is None:
         return None
     old = _SignalStack()
     libc.sigaltstack(ctypes.byref(new) if new is not None else None, ctypes.byref(old))
