@@ -8,6 +8,7 @@ import pytest
 
 from cvcore.cli import main
 from cvcore.data.folder import ImageFolderDataset
+from cvcore.data.synthetic import synthesize_once
 from cvcore.data.synthetic.classification import CLASS_NAMES, synthesize
 from cvcore.errors import ConfigError
 
@@ -76,3 +77,35 @@ def test_cli_data_synth_classification_writes_the_set(tmp_path, capsys):
     assert main(argv) == 0
     assert f"wrote a synthetic classification dataset to {target}" in capsys.readouterr().out
     assert len(ImageFolderDataset(target, "train")) == 12
+
+
+def test_synthesize_once_reuses_only_what_was_fully_written_with_the_same_parameters(tmp_path):
+    root = tmp_path / "set"
+    calls = []
+
+    def write(params):
+        def run():
+            calls.append(params)
+            synthesize(root, overwrite=True, **params)
+        return run
+
+    assert synthesize_once(root, SMALL, write(SMALL)) == root and len(calls) == 1
+    synthesize_once(root, dict(SMALL), write(SMALL))
+    assert len(calls) == 1  # same parameters: the files on disk are reused
+
+    more = {**SMALL, "train_per_class": 4}
+    synthesize_once(root, more, write(more))
+    assert len(calls) == 2 and len(ImageFolderDataset(root, "train")) == 16
+
+    (root / "synthesized.json").write_text('{"classes": 4, "trunc')  # as if killed while recording
+    synthesize_once(root, more, write(more))
+    assert len(calls) == 3
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        synthesize_once(root, SMALL, interrupted)
+    assert not (root / "synthesized.json").exists()  # a half-written set is never taken for a finished one
+    synthesize_once(root, more, write(more))
+    assert len(calls) == 4

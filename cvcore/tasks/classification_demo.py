@@ -36,14 +36,15 @@ class _Curve(Callback):
 
 def run(out_dir: str | Path = "runs/classification-demo", *, progress: bool = True, **overrides: Any) -> dict[str, Any]:
     """Synthesize the shapes set (once), train the recipe from scratch, evaluate; returns the learning curve."""
+    from ..data.synthetic import synthesize_once
     from ..data.synthetic.classification import synthesize
     from ..pipeline import Pipeline
 
     recipe = {**RECIPE, **overrides}
     out_dir = Path(out_dir)
     data = out_dir / "data"
-    if not (data / "classes.txt").is_file():
-        synthesize(data, classes=recipe["classes"], size=recipe["size"])
+    params = {"classes": recipe["classes"], "size": recipe["size"]}
+    synthesize_once(data, params, lambda: synthesize(data, **params, overwrite=True))
     size = recipe["size"]
     pipeline = Pipeline.from_model(
         recipe["model"], classes=recipe["classes"], input_shape=[1, 3, size, size],

@@ -42,13 +42,13 @@ class LearningCurve(Callback):
 
 
 def synthetic_data(root: Path, recipe: dict[str, Any], progress: bool = True) -> Path:
-    """The demo's dataset under ``root`` (written once; reused when its annotation files exist)."""
+    """The demo's dataset under ``root``, written once and reused while the recipe asks for the same images."""
+    from cvcore.data.synthetic import synthesize_once
+
     from .synthetic import synthesize
 
-    if not (root / "annotations" / "person_keypoints_val.json").is_file():
-        synthesize(root, train=recipe["train_images"], val=recipe["val_images"], size=tuple(recipe["image_size"]),
-                   progress=progress, overwrite=True)
-    return root
+    params = {"train": recipe["train_images"], "val": recipe["val_images"], "size": list(recipe["image_size"])}
+    return synthesize_once(root, params, lambda: synthesize(root, **params, progress=progress, overwrite=True))
 
 
 def run(out_dir: str | Path = "runs/pose-demo", *, progress: bool = True, **overrides: Any) -> dict[str, Any]:
