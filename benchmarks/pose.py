@@ -42,7 +42,7 @@ from cvcore_pose.transforms import TopDownTrainTransform
 RESULTS = Path(__file__).parent / "results"
 MODEL = "simple_pose_resnet50_v1b"
 SECTIONS = ("data", "train", "inference", "eval")
-LONG_RUN: dict = {"train_images": 13500, "epochs": 4}
+LONG_RUN: dict = {"train_images": 11000, "epochs": 3}
 """The learning-curve recipe (over :data:`cvcore_pose.demo.RECIPE`)."""
 
 

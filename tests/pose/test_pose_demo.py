@@ -1,8 +1,10 @@
-"""The pose demo end to end, at a toy size: data, training, evaluation, drawings, the report."""
+"""The pose demo end to end: at a toy size (data, training, evaluation, drawings, the report), and at its own size against its AP goal (slow)."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import pytest
 
 from cvcore_pose import demo
 
@@ -22,3 +24,12 @@ def test_the_demo_trains_evaluates_draws_and_reports(tmp_path):
     assert "val AP" in report and "flip test" in report and "INT8 (mxnet)" in report and "INT8 (openvino)" in report
     assert "INT8: no plugin" in demo.report({**result, "int8": None})
     assert demo._metric(-1.0) == "n/a" and demo._metric(0.5) == "0.500"
+
+
+@pytest.mark.slow
+def test_the_demo_recipe_reaches_oks_ap_050_on_the_synthetic_val_split(tmp_path):
+    result = demo.run(tmp_path, progress=False)
+    assert len(result["curve"]) == demo.RECIPE["epochs"]
+    assert result["curve"][0]["val_AP"] < result["final"]["AP"]  # it is still learning: not a trivial set
+    assert result["final"]["AP"] >= 0.50
+    assert len(result["drawings"]) == demo.RECIPE["drawings"]

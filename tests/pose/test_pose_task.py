@@ -190,3 +190,19 @@ def test_data_splits_rename_the_tasks_splits_to_the_datasets_own(keypoints_root)
     pipeline.options["data"]["splits"] = ["train"]
     with pytest.raises(ConfigError, match="splits must be a table"):
         pipeline.task.dataset(pipeline, "val")
+
+
+@pytest.mark.parametrize("input_shape, sigma", [([1, 3, 256, 192], 2.0), ([1, 3, 384, 288], 3.0), ([1, 3, 128, 96], 1.0)])
+def test_the_target_gaussian_covers_the_same_share_of_the_person_at_every_resolution(keypoints_root, input_shape, sigma):
+    pipeline = pose_pipeline(keypoints_root)
+    pipeline.options["input_shape"] = input_shape
+    transform = pipeline.task.sample_transform(pipeline, train=True)
+    assert transform.sigma == sigma
+
+
+def test_an_explicit_sigma_is_used_and_a_bad_one_refused(keypoints_root):
+    pipeline = pose_pipeline(keypoints_root, sigma=1.5)
+    assert pipeline.task.sample_transform(pipeline, train=True).sigma == 1.5
+    pipeline.options["sigma"] = 0
+    with pytest.raises(ConfigError, match="sigma .* positive number; got 0"):
+        pipeline.task.sample_transform(pipeline, train=True)

@@ -20,11 +20,18 @@ RECIPE: dict[str, Any] = {
     "lr": 2e-3,
     "wd": 0.0,
     "warmup_epochs": 0.3,
+    "augment": {"scale_factor": 0.0, "rotation_factor": 0.0, "rotation_prob": 0.0},
     "num_workers": 1,
     "val_every": 1,
     "drawings": 4,
 }
-"""What the demo trains; ``cvcore demo --set epochs=10`` (or ``run(..., epochs=10)``) overrides any key."""
+"""What the demo trains; ``cvcore demo --set epochs=10`` (or ``run(..., epochs=10)``) overrides any key.
+
+``augment`` keeps only the horizontal flip: the synthetic val crops come from the
+same generator and from ground-truth boxes, so in a run this short the scale and
+rotation jitter of Simple Baselines only slows learning (on 22,000 samples it
+cost 0.10 AP, 0.544 against 0.643). Training on COCO keeps the task's defaults.
+"""
 
 
 class LearningCurve(Callback):
@@ -60,7 +67,8 @@ def run(out_dir: str | Path = "runs/pose-demo", *, progress: bool = True, **over
     data = synthetic_data(out_dir / "data", recipe, progress)
     height, width = recipe["input_size"]
     pipeline = Pipeline.from_model(recipe["model"], input_shape=[1, 3, height, width],
-                                   data={"dataset": "coco_keypoints", "root": str(data)})
+                                   data={"dataset": "coco_keypoints", "root": str(data)},
+                                   augment=recipe["augment"])
     run_dir = out_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}"
     curve = LearningCurve()
     pipeline.fit(

@@ -26,6 +26,9 @@ AUGMENT_DEFAULTS: dict[str, float] = {
 }
 """The ``[augment]`` table of a pose pipeline: Simple Baselines' training augmentation."""
 
+SIGMA, SIGMA_HEATMAP_HEIGHT = 2.0, 64
+"""Simple Baselines' target Gaussian: sigma 2 on its 64x48 heatmaps."""
+
 DETECTOR_INSTALL_HINT = (
     "No person detector is available: pass boxes (predict(image, boxes=[[x, y, w, h], ...]); "
     "on the command line --set boxes=[[x,y,w,h]]), name one with the pipeline option detector = \"MODEL or DIR\", "
@@ -47,7 +50,8 @@ class PoseTask(Task):
     """Top-down human pose: person crops in, one heatmap per joint out.
 
     Pipeline options: ``input_shape`` (default 1x3x256x192), ``num_joints``
-    (17), ``sigma`` (heatmap Gaussian, 2), ``subpixel_targets`` (true: each
+    (17), ``sigma`` (heatmap Gaussian in heatmap pixels; default
+    :meth:`target_sigma`: 2 at 64x48 heatmaps, scaled with their height), ``subpixel_targets`` (true: each
     Gaussian centred on its joint, false: on the nearest heatmap pixel),
     ``decode`` (``"dark"`` or ``"quarter"``, see
     :func:`~cvcore_pose.decode.decode_heatmaps`), ``flip_test`` (true),
@@ -94,10 +98,24 @@ class PoseTask(Task):
         """Training: augmented crop, heatmaps and joint weights; evaluation: crop and its meta row."""
         size = self.input_size(pipeline)
         if train:
-            return TopDownTrainTransform(size, heatmap_stride=self.heatmap_stride(pipeline), sigma=float(pipeline.options.get("sigma", 2.0)),
+            return TopDownTrainTransform(size, heatmap_stride=self.heatmap_stride(pipeline), sigma=self.target_sigma(pipeline),
                                          subpixel_targets=bool(pipeline.options.get("subpixel_targets", True)),
                                          **augment_options(pipeline.options.get("augment")))
         return TopDownEvalTransform(size)
+
+    def target_sigma(self, pipeline: "Pipeline") -> float:
+        """The ``sigma`` option, by default :data:`SIGMA` heatmap pixels per :data:`SIGMA_HEATMAP_HEIGHT` rows of heatmap.
+
+        The Gaussian then covers the same share of the person at every
+        resolution: 2 at 256x192 (Simple Baselines), 3 at 384x288 (as HRNet's
+        and MMPose's configs), 1 at 128x96.
+        """
+        sigma = pipeline.options.get("sigma")
+        if sigma is None:
+            return SIGMA * self.input_size(pipeline)[0] / self.heatmap_stride(pipeline) / SIGMA_HEATMAP_HEIGHT
+        if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or sigma <= 0:
+            raise ConfigError(f"sigma is the heatmap Gaussian's width in heatmap pixels, a positive number; got {sigma!r}.")
+        return float(sigma)
 
     def heatmap_stride(self, pipeline: "Pipeline") -> int:
         """Input pixels per heatmap pixel, from the head (4 for the simple-pose head on a stride-32 backbone)."""
