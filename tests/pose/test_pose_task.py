@@ -192,8 +192,9 @@ def test_data_splits_rename_the_tasks_splits_to_the_datasets_own(keypoints_root)
         pipeline.task.dataset(pipeline, "val")
 
 
-@pytest.mark.parametrize("input_shape, sigma", [([1, 3, 256, 192], 2.0), ([1, 3, 384, 288], 3.0), ([1, 3, 128, 96], 1.0)])
-def test_the_target_gaussian_covers_the_same_share_of_the_person_at_every_resolution(keypoints_root, input_shape, sigma):
+@pytest.mark.parametrize("input_shape, sigma", [([1, 3, 256, 192], 2.0), ([1, 3, 384, 288], 3.0), ([1, 3, 128, 96], 1.0),
+                                                ([1, 3, 64, 64], 1.0)])
+def test_the_target_gaussian_scales_with_the_heatmap_and_stays_a_pixel_wide(keypoints_root, input_shape, sigma):
     pipeline = pose_pipeline(keypoints_root)
     pipeline.options["input_shape"] = input_shape
     transform = pipeline.task.sample_transform(pipeline, train=True)

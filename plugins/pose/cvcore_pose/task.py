@@ -26,8 +26,8 @@ AUGMENT_DEFAULTS: dict[str, float] = {
 }
 """The ``[augment]`` table of a pose pipeline: Simple Baselines' training augmentation."""
 
-SIGMA, SIGMA_HEATMAP_HEIGHT = 2.0, 64
-"""Simple Baselines' target Gaussian: sigma 2 on its 64x48 heatmaps."""
+SIGMA, SIGMA_HEATMAP_HEIGHT, SIGMA_MIN = 2.0, 64, 1.0
+"""Simple Baselines' target Gaussian: sigma 2 on its 64x48 heatmaps; never narrower than one heatmap pixel by default."""
 
 DETECTOR_INSTALL_HINT = (
     "No person detector is available: pass boxes (predict(image, boxes=[[x, y, w, h], ...]); "
@@ -108,11 +108,13 @@ class PoseTask(Task):
 
         The Gaussian then covers the same share of the person at every
         resolution: 2 at 256x192 (Simple Baselines), 3 at 384x288 (as HRNet's
-        and MMPose's configs), 1 at 128x96.
+        and MMPose's configs), 1 at 128x96. Below that it stays at :data:`SIGMA_MIN`:
+        a narrower blob is little more than its one centre pixel, too sparse a
+        target for a model to learn or for int8 to preserve.
         """
         sigma = pipeline.options.get("sigma")
         if sigma is None:
-            return SIGMA * self.input_size(pipeline)[0] / self.heatmap_stride(pipeline) / SIGMA_HEATMAP_HEIGHT
+            return max(SIGMA_MIN, SIGMA * self.input_size(pipeline)[0] / self.heatmap_stride(pipeline) / SIGMA_HEATMAP_HEIGHT)
         if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or sigma <= 0:
             raise ConfigError(f"sigma is the heatmap Gaussian's width in heatmap pixels, a positive number; got {sigma!r}.")
         return float(sigma)
