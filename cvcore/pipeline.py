@@ -14,6 +14,7 @@ import mxnet as mx
 from mxnet import gluon
 
 from . import weights
+from .graphs import load_graph, write_graph
 from .errors import ConfigError, CvcoreError, IncompatiblePartsError, UnknownComponentError
 from .nn.assembled import AssembledNet
 from .plugins import get
@@ -103,6 +104,7 @@ class Pipeline:
         self.model_name: str | None = None
         self.deployed: list[dict[str, Any]] = []
         self.net: gluon.HybridBlock = self._assemble()
+        self._source_net: AssembledNet | None = None
         self.loss = self._build_simple("loss")
         self.metric = self._build_simple("metric")
         if initialize:  # skipped when parameters are about to be loaded from a file
@@ -325,6 +327,8 @@ class Pipeline:
 
         component = get("transform", transform)
         example = example if example is not None else self.example()
+        if isinstance(self.net, AssembledNet):
+            self._source_net = self.net  # kept: saved as model.params, the trainable form of the deployed graph
         self.net = component.factory(self.net, example=example, calib_data=calibration_batches(self, calib_data), **options)
         self.deployed.append({"transform": transform, **{k: v for k, v in options.items() if _is_plain(v)}})
         return self
@@ -353,10 +357,11 @@ class Pipeline:
 
     # -- persistence ----------------------------------------------------------------
     def save(self, directory: str | os.PathLike) -> Path:
-        """Write the TOML config, the parameters and, after deploy, the exported graph.
+        """Write the TOML config, the trainable parameters and, after deploy, the deployed graph.
 
-        Files are written next to their final names and renamed into place, so
-        an interrupted save never leaves a half-written file behind.
+        Every file is written into a staging folder and checked to load back
+        before it replaces the old one, so neither an interrupted save nor a
+        network that cannot be written whole leaves a file that would not load.
         """
         import tomli_w
 
@@ -368,18 +373,50 @@ class Pipeline:
         staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=directory))
         try:
             (staging / CONFIG_FILE).write_bytes(tomli_w.dumps(config).encode())
-            if isinstance(self.net, AssembledNet):
-                self.materialize()
-                self.net.save_parameters(str(staging / PARAMS_FILE))
+            if self.trainable_net is not None:
+                self._write_parameters(self.trainable_net, staging / PARAMS_FILE)
             if self.deployed:
-                self.net.export(str(staging / GRAPH_PREFIX))
-            for stale in (*directory.glob(f"{GRAPH_PREFIX}-*"), *directory.glob(f"{GRAPH_PREFIX}.*")):
-                stale.unlink()
+                self._write_graph(staging / GRAPH_PREFIX)
+            for stale in (*directory.glob(f"{GRAPH_PREFIX}-*"), *directory.glob(f"{GRAPH_PREFIX}.*"), directory / PARAMS_FILE):
+                stale.unlink(missing_ok=True)
             for item in staging.iterdir():
                 os.replace(item, directory / item.name)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return directory
+
+    def _write_parameters(self, net: AssembledNet, path: Path) -> None:
+        if net is self.net:
+            self.materialize()
+        net.save_parameters(str(path))
+        weights.check_fits(net, path)
+
+    def _write_graph(self, prefix: Path) -> None:
+        """The deployed network's files at ``prefix``: MXNet's symbol and parameters, or the network's own format."""
+        if isinstance(self.net, gluon.HybridBlock):
+            write_graph(self.net, prefix, self.example())
+        else:
+            self.net.export(str(prefix))
+            graph_loader(self.deployed)(prefix, self.ctx)  # refuse files that would not load back
+
+    @property
+    def trainable_net(self) -> AssembledNet | None:
+        """The assembled, trainable network: ``net`` itself, or the one a deployed graph was made from (None when unknown)."""
+        return self.net if isinstance(self.net, AssembledNet) else self._source_net
+
+    def trainable(self) -> "Pipeline":
+        """An undeployed pipeline with this one's configuration and trainable weights (to train, re-deploy or compare)."""
+        source = self.trainable_net
+        if source is None:
+            raise CvcoreError(
+                "This deployed pipeline was loaded without its trainable parameters (its folder has no "
+                f"{PARAMS_FILE}); open the run it was deployed from instead."
+            )
+        copy = type(self)(**self.config(), ctx=self.ctx, initialize=False)
+        copy.model_name = self.model_name
+        params = {name: param.data(param.list_ctx()[0]) for name, param in source._collect_params_with_prefix().items()}
+        weights.assign(copy.net, params, "the deployed pipeline's trainable network", ctx=self.ctx)
+        return copy
 
     def copy(self) -> "Pipeline":
         """An independent pipeline with the same configuration and weights (through :meth:`save` and :meth:`load`)."""
@@ -399,18 +436,21 @@ class Pipeline:
 
     @classmethod
     def load(cls, directory: str | os.PathLike, *, ctx: mx.Context | list | None = None) -> "Pipeline":
-        """Reload what :meth:`save` wrote; a deployed pipeline reloads its exported graph."""
+        """Reload what :meth:`save` wrote; a deployed pipeline reloads its graph and, when saved, its trainable parameters."""
         directory = Path(directory)
         config = read_config(directory / CONFIG_FILE)
         deployed = config.pop("deployed", [])
         model_name = config.pop("model", None)
         pipeline = cls(**config, ctx=ctx, initialize=False)
         pipeline.model_name = model_name
+        if not deployed or (directory / PARAMS_FILE).is_file():
+            weights.load_into(pipeline.net, directory / PARAMS_FILE, ctx=pipeline.ctx)
+        else:
+            pipeline.net = None  # a graph saved without the network it was made from
         if deployed:
+            pipeline._source_net = pipeline.net
             pipeline.net = graph_loader(deployed)(directory / GRAPH_PREFIX, pipeline.ctx)
             pipeline.deployed = list(deployed)
-        else:
-            weights.load_into(pipeline.net, directory / PARAMS_FILE, ctx=pipeline.ctx)
         return pipeline
 
 
@@ -426,19 +466,6 @@ def graph_loader(deployed: list[Mapping[str, Any]]) -> Callable[[Path, list], An
         if loader is not None:
             return loader
     return load_graph
-
-
-def load_graph(prefix: Path, ctx: list) -> gluon.SymbolBlock:
-    """A ``SymbolBlock`` from an exported ``prefix-symbol.json`` / ``prefix-0000.params`` pair."""
-    symbol_file, params_file = Path(f"{prefix}-symbol.json"), Path(f"{prefix}-0000.params")
-    for required in (symbol_file, params_file):
-        if not required.is_file():
-            raise weights.WeightsError(f"The deployed graph file {required} is missing.")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        block = gluon.SymbolBlock.imports(str(symbol_file), ["data"], str(params_file), ctx=ctx)
-    block.hybridize(static_alloc=True, static_shape=True)
-    return block
 
 
 def read_config(path: str | os.PathLike) -> dict[str, Any]:

@@ -110,6 +110,8 @@ def read_params(path: str | os.PathLike) -> dict:
         loaded = mx.nd.load(str(path))
     except mx.base.MXNetError as exc:
         raise WeightsError(f"{path} is not an MXNet parameter file (or it is truncated): {str(exc).splitlines()[0]}") from exc
+    if isinstance(loaded, list) and not loaded:
+        return {}  # MXNet reads a file of no arrays back as an empty list
     if not isinstance(loaded, dict):
         raise WeightsError(f"{path} holds a list of arrays without names, not a network's parameters.")
     # files written by HybridBlock.export prefix keys with arg:/aux:
@@ -145,6 +147,18 @@ def assign(net: "Block", params: Mapping, source: str | os.PathLike, *, ctx=None
     """Set every parameter of ``net`` from ``params`` (read from ``source``); any mismatch raises one error listing all of it."""
     import mxnet as mx
 
+    ours = _check_names_and_shapes(net, params, source)
+    ctx = ctx or mx.cpu()
+    for name, param in ours.items():
+        param._load_init(params[name], ctx, cast_dtype=True, dtype_source="current")
+
+
+def check_fits(net: "Block", path: str | os.PathLike) -> None:
+    """Raise :class:`WeightsError` naming ``path`` unless the file holds exactly ``net``'s parameters, of their shapes."""
+    _check_names_and_shapes(net, read_params(path), path)
+
+
+def _check_names_and_shapes(net: "Block", params: Mapping, source: str | os.PathLike) -> dict:
     ours = net._collect_params_with_prefix()
     missing = sorted(set(ours) - set(params))
     unexpected = sorted(set(params) - set(ours))
@@ -155,9 +169,7 @@ def assign(net: "Block", params: Mapping, source: str | os.PathLike, *, ctx=None
     )
     if missing or unexpected or wrong:
         raise WeightsError(_mismatch_message(Path(source), missing, unexpected, wrong))
-    ctx = ctx or mx.cpu()
-    for name, param in ours.items():
-        param._load_init(params[name], ctx, cast_dtype=True, dtype_source="current")
+    return ours
 
 
 def _shape_fits(ours: tuple, theirs: tuple) -> bool:

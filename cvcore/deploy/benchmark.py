@@ -52,19 +52,32 @@ def compare(contenders: Mapping[str, Callable[[], Any]], batch_size: int, *, run
 
 
 def inference_paths(pipeline: "Pipeline", batch_size: int) -> tuple[dict[str, Callable[[], Any]], mx.nd.NDArray]:
-    """Two copies of ``pipeline``'s network with the same weights: plain ``hybridize()`` and cvcore's default path."""
-    plain, default = pipeline.copy(), pipeline.copy()
+    """What ``cvcore bench`` compares, all with the same weights.
+
+    An undeployed pipeline: plain ``hybridize()`` against cvcore's default
+    path. A deployed one: cvcore's default FP32 path (when its trainable
+    parameters are known) against the deployed network as it is.
+    """
     example = pipeline.example(batch_size)
+    if pipeline.deployed:
+        contenders: dict[str, Callable[[], Any]] = {}
+        if pipeline.trainable_net is not None:
+            fp32 = pipeline.trainable().deploy("hybridize", example=example)
+            contenders["cvcore default"] = lambda: fp32.net(example)
+        steps = " -> ".join(step["transform"] for step in pipeline.deployed)
+        contenders[f"deployed: {steps}"] = lambda: pipeline.net(example)
+        return contenders, example
+    plain, default = pipeline.copy(), pipeline.copy()
     plain.net.hybridize()
     default.deploy("hybridize", example=example)
     return {"hybridize()": lambda: plain.net(example), "cvcore default": lambda: default.net(example)}, example
 
 
 def compare_inference_paths(pipeline: "Pipeline", *, batch_size: int = 16, runs: int = 5, seconds: float = 2.0):
-    """Rows for a table and a JSON-able result: plain hybridize against cvcore's default path."""
+    """Rows for a table and a JSON-able result: the contenders of :func:`inference_paths`, speedups over the first."""
     contenders, example = inference_paths(pipeline, batch_size)
     paths = compare(contenders, batch_size, runs=runs, seconds=seconds)
-    base = paths["hybridize()"]["median"]
+    base = next(iter(paths.values()))["median"]
     results: dict[str, Any] = {
         "model": pipeline.model_name or pipeline.config().get("backbone", {}).get("name"),
         "batch_size": batch_size,

@@ -9,14 +9,21 @@ from typing import Any
 import mxnet as mx
 from mxnet import gluon
 
+from ..graphs import load_graph, write_graph
+
 
 def has_onednn() -> bool:
     """Whether this MXNet build has oneDNN (MKLDNN) kernels."""
     return bool(mx.runtime.Features().is_enabled("MKLDNN"))
 
 
-def hybridize(net: gluon.HybridBlock, *, example: mx.nd.NDArray, calib_data: Any = None, fuse: bool = True, **_: Any) -> gluon.HybridBlock:
-    """Static graph with static memory; with ``fuse`` and oneDNN, conv+bn+relu fused by ``optimize_for``."""
+def hybridize(net: Any, *, example: mx.nd.NDArray, calib_data: Any = None, fuse: bool = True, **_: Any) -> Any:
+    """Static graph with static memory; with ``fuse`` and oneDNN, conv+bn+relu fused by ``optimize_for``.
+
+    A network that is not a Gluon block (an OpenVINO model) is already a static graph and is returned as it is.
+    """
+    if not isinstance(net, gluon.HybridBlock):
+        return net
     if fuse and has_onednn():
         try:
             net.optimize_for(example, backend="MKLDNN", static_alloc=True, static_shape=True)
@@ -36,16 +43,19 @@ def hybridize(net: gluon.HybridBlock, *, example: mx.nd.NDArray, calib_data: Any
     return net
 
 
-def export(net: gluon.HybridBlock, *, example: mx.nd.NDArray, calib_data: Any = None, path: str | None = None, **_: Any) -> gluon.SymbolBlock:
-    """Write ``path-symbol.json`` + ``path-0000.params`` and return the graph loaded back from them."""
-    from ..pipeline import load_graph
+def export(net: Any, *, example: mx.nd.NDArray, calib_data: Any = None, path: str | None = None, **_: Any) -> Any:
+    """Write the network's graph files at ``path`` and return the network read back from them.
 
-    if not getattr(net, "_active", False):
-        net.hybridize(static_alloc=True, static_shape=True)
-    net(example)
+    A Gluon block becomes ``path-symbol.json`` + ``path-0000.params`` (loaded
+    back as a ``SymbolBlock``); any other deployed network writes its own
+    format through its ``export(path)`` and is returned unchanged.
+    """
     prefix = Path(path) if path else Path(tempfile.mkdtemp(prefix="cvcore-export-")) / "model"
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    net.export(str(prefix))
+    if not isinstance(net, gluon.HybridBlock):
+        net.export(str(prefix))
+        return net
+    write_graph(net, prefix, example)
     graph = load_graph(prefix, [example.context])
     graph(example)
     mx.nd.waitall()

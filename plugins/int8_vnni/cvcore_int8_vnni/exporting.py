@@ -12,6 +12,7 @@ import mxnet as mx
 import numpy as np
 
 from cvcore.errors import CvcoreError
+from cvcore.graphs import write_graph
 
 EXTRA_HINT = 'pip install "cvcore-int8-vnni[openvino]" (onnx<1.16, openvino==2024.6.0, nncf==2.14.1)'
 
@@ -35,12 +36,9 @@ def export_onnx(net: Any, example: mx.nd.NDArray, path: str | os.PathLike) -> Pa
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not getattr(net, "_active", False):
-        net.hybridize()
-    net(example)
     with tempfile.TemporaryDirectory(prefix="cvcore-onnx-") as tmp:
         prefix = Path(tmp) / "model"
-        net.export(str(prefix))
+        write_graph(net, prefix, example)
         staging = path.with_name(f".{path.name}.partial")
         try:
             with warnings.catch_warnings():

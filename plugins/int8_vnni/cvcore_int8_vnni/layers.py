@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import fnmatch
-import json
-import tempfile
-from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import mxnet as mx
 
 from cvcore.errors import ConfigError
+from cvcore.graphs import graph_json
 
 COMPUTE_OPS = frozenset({"Convolution", "Deconvolution", "FullyConnected", "_sg_mkldnn_conv", "_sg_mkldnn_fully_connected"})
 """Operators whose weights INT8 quantizes."""
@@ -20,18 +18,12 @@ Graph = tuple[list[dict], list[list[int]]]
 
 
 def graph_nodes(net: Any, example: mx.nd.NDArray | None = None) -> Graph:
-    """The JSON nodes and output heads of the graph ``net`` exports (after one run on ``example``, when given).
+    """The JSON nodes and output heads of ``net``'s traced graph (traced on ``example`` when it never ran).
 
     This is the graph quantization sees: after the ``hybridize`` transform its
     layers are oneDNN's fused nodes (``sg_mkldnn_conv_bn_act_3``), not Gluon's.
     """
-    if example is not None:
-        if not getattr(net, "_active", False):
-            net.hybridize()
-        net(example)
-    with tempfile.TemporaryDirectory(prefix="cvcore-graph-") as tmp:
-        net.export(str(Path(tmp) / "graph"))
-        graph = json.loads((Path(tmp) / "graph-symbol.json").read_text())
+    graph = graph_json(net, example)
     return graph["nodes"], graph["heads"]
 
 

@@ -80,9 +80,9 @@ def load_graph(prefix: str | os.PathLike, ctx: Any) -> Any:
     """Reload a saved deployed graph: OpenVINO IR when ``prefix.xml`` exists, else MXNet symbol and params."""
     if Path(f"{prefix}.xml").is_file():
         return openvino_backend.load_graph(prefix, ctx)
-    from cvcore.pipeline import load_graph as load_mxnet_graph
+    from cvcore.graphs import load_graph as load_mxnet_graph
 
-    return load_mxnet_graph(Path(prefix), ctx)
+    return load_mxnet_graph(prefix, ctx)
 
 
 def strict(transform: Callable[..., Any]) -> Callable[..., Any]:
