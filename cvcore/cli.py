@@ -172,24 +172,25 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from .zoo import get_recipe
 
     options = parse_options(args.set)
-    options.setdefault("onnx.path", str(Path(args.out) / "model.onnx"))
     recipe = get_recipe(args.target) if _is_zoo_name(args.target) else None
     if recipe is not None and recipe.deploy:
         if args.transform:
             raise ConfigError(f"{args.target} is a deployed zoo entry with its own steps; drop --transform, or deploy {recipe.base}.")
         pipeline = Pipeline.from_model(recipe.base, args.pretrained)
-        steps = [(step["transform"], {**{k: v for k, v in step.items() if k != "transform"}, **options_for(step["transform"], options)})
-                 for step in recipe.deploy]
+        chain = [step["transform"] for step in recipe.deploy]
+        given = step_options(chain, options, args.out)
+        steps = [(name, {**{k: v for k, v in step.items() if k != "transform"}, **mine})
+                 for (name, mine), step in zip(given, recipe.deploy)]
     elif not args.transform:
         raise ConfigError("Name at least one --transform (hybridize, export, int8, onnx, openvino, ...).")
     else:
         pipeline = Pipeline.open(args.target, args.pretrained)
-        steps = [(transform, options_for(transform, options)) for transform in args.transform]
+        steps = step_options(args.transform, options, args.out)
     calib = pipeline.dataset_at(args.calib, args.calib_split) if args.calib else None
     report_data = pipeline.task.dataset(pipeline, args.report_split) if args.report else None
     before = pipeline.evaluate(report_data) if args.report else None
-    for transform, step_options in steps:
-        pipeline.deploy(transform, calib_data=calib, **step_options)
+    for transform, transform_options in steps:
+        pipeline.deploy(transform, calib_data=calib, **transform_options)
     if recipe is not None and recipe.deploy:
         pipeline.model_name = args.target
     pipeline.save(args.out)
@@ -203,15 +204,36 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
-def options_for(transform: str, options: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``--set`` options one transform gets: unprefixed keys, and ``TRANSFORM.key`` ones with the prefix dropped."""
-    chosen = {}
+def step_options(chain: Sequence[str], options: Mapping[str, Any], out: str) -> list[tuple[str, dict[str, Any]]]:
+    """Each transform of ``chain`` with its ``--set`` options: ``TRANSFORM.key`` ones, and unprefixed keys it accepts.
+
+    An option no transform of the chain takes is an error naming what they take. The ``onnx``
+    step writes its file into the output folder unless ``onnx.path`` says otherwise.
+    """
+    from .options import accepted_keywords, check_keys
+    from .plugins import get
+
+    accepted = {name: accepted_keywords(get("transform", name).factory) for name in chain}
+    chosen: list[tuple[str, dict[str, Any]]] = [(name, {"path": str(Path(out) / "model.onnx")} if name == "onnx" else {})
+                                               for name in chain]
+    known: set[str] = set()
+    for name in chain:
+        known.update(f"{name}.{key}" for key in accepted[name] or ())
+        known.update(accepted[name] or ())
     for key, value in options.items():
-        owner, dot, name = key.partition(".")
-        if not dot:
-            chosen[key] = value
-        elif owner == transform:
-            chosen[name] = value
+        owner, dot, option = key.partition(".")
+        if dot:
+            if owner not in chain:
+                raise ConfigError(f"--set {key}: there is no {owner!r} step among the transforms {', '.join(chain)}.")
+            for name, mine in chosen:
+                if name == owner:
+                    mine[option] = value
+            continue
+        takers = [mine for name, mine in chosen if accepted[name] is None or key in accepted[name]]
+        if not takers:
+            check_keys([key], known, f"option of the transforms {', '.join(chain)}")
+        for mine in takers:
+            mine[key] = value
     return chosen
 
 
@@ -244,7 +266,11 @@ def cmd_data_synth(args: argparse.Namespace) -> int:
         registry.get("dataset", args.kind)  # raises with suggestions and install hints
         names = [e.component.meta.get("synth_name", e.name) for e in registry.entries("dataset") if "synthesize" in e.component.meta]
         raise CvcoreError(f"Dataset {args.kind!r} cannot be synthesized; these can: {', '.join(names) or 'none'}.")
-    candidates[0].component.meta["synthesize"](Path(args.directory), **parse_options(args.set))
+    from .options import check_call
+
+    synthesize, options = candidates[0].component.meta["synthesize"], parse_options(args.set)
+    check_call(synthesize, options, f"option of the {args.kind} generator")
+    synthesize(Path(args.directory), **options)
     print(f"wrote a synthetic {args.kind} dataset to {args.directory}")
     return 0
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from .options import check_call
+
 
 @dataclass(frozen=True)
 class Component:
@@ -27,7 +29,8 @@ class Component:
             raise TypeError(f"Component {self.name!r}: factory must be callable, got {type(self.factory).__name__}")
 
     def build(self, **options: Any) -> Any:
-        """Call the factory with ``options``."""
+        """Call the factory with ``options``; a name it does not take is a :class:`~cvcore.errors.ConfigError`."""
+        check_call(self.factory, options, f"option of {self.name!r}")
         return self.factory(**options)
 
     @property

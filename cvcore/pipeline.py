@@ -17,11 +17,14 @@ from . import weights
 from .graphs import load_graph, write_graph
 from .errors import ConfigError, CvcoreError, IncompatiblePartsError, UnknownComponentError
 from .nn.assembled import AssembledNet
+from .options import check_call, check_keys
 from .plugins import get
 from .task import Task
 from .zoo import get_recipe
 
 PART_KINDS = ("backbone", "neck", "head", "loss", "metric")
+PIPELINE_KEYS = ("task", *PART_KINDS, "model", "input_shape", "data", "train")
+"""Top-level keys every pipeline takes; a task adds its own (:attr:`cvcore.Task.options`)."""
 CONFIG_FILE = "pipeline.toml"
 PARAMS_FILE = "model.params"
 GRAPH_PREFIX = "deployed"
@@ -90,7 +93,15 @@ class Pipeline:
         self.task: Task = get("task", task).build() if isinstance(task, str) else task
         if not isinstance(self.task, Task):
             raise TypeError(f"Task {self.task_name!r} built a {type(self.task).__name__}, not a cvcore.Task")
+        if "deployed" in options:
+            raise ConfigError("This configuration is a deployed pipeline's: open its folder with Pipeline.load (cvcore eval DIR ...).")
+        self.model_name: str | None = options.pop("model", None)
+        check_keys(options, (*PIPELINE_KEYS, *self.task.options), f"pipeline option of task {self.task_name!r}")
         self.options: dict[str, Any] = dict(options)
+        if "data" in options:
+            if not isinstance(options["data"], Mapping):
+                raise ConfigError(f"data must be a table such as {{dataset = \"...\", root = \"...\"}}, got {options['data']!r}.")
+            self.task.check_data(options["data"])
         self.ctx = [ctx] if isinstance(ctx, mx.Context) else list(ctx or [mx.cpu()])
         defaults = {"head": self.task.default_head, "loss": self.task.default_loss, "metric": self.task.default_metric}
         specs = {"backbone": backbone, "neck": neck, "head": head, "loss": loss, "metric": metric}
@@ -101,7 +112,6 @@ class Pipeline:
             raise ConfigError(f"A {self.task_name} pipeline needs a backbone (a registered name or a HybridBlock).")
         if self.parts["head"] is None:
             raise ConfigError(f"Task {self.task_name!r} has no default head: pass head=...")
-        self.model_name: str | None = None
         self.deployed: list[dict[str, Any]] = []
         self.net: gluon.HybridBlock = self._assemble()
         self._source_net: AssembledNet | None = None
@@ -302,10 +312,13 @@ class Pipeline:
 
     def evaluate(self, data: Any = None, **options: Any) -> dict[str, float]:
         """The metric's values on ``data`` (default: the config's validation split)."""
+        check_call(self.task.evaluate, options, f"evaluate option of task {self.task_name!r}")
         data = data if data is not None else self.task.dataset(self, "val")
         return self.task.evaluate(self, data, **options)
 
     def predict(self, inputs: Any, **options: Any) -> Any:
+        """The task's predictions for ``inputs`` (image paths or arrays); ``options`` are the task's predict options."""
+        check_call(self.task.predict, options, f"predict option of task {self.task_name!r}")
         return self.task.predict(self, inputs, **options)
 
     def example(self, batch_size: int | None = None) -> mx.nd.NDArray:
@@ -326,6 +339,7 @@ class Pipeline:
         from .deploy.calibration import calibration_batches
 
         component = get("transform", transform)
+        check_call(component.factory, options, f"option of transform {transform!r}")
         example = example if example is not None else self.example()
         if isinstance(self.net, AssembledNet):
             self._source_net = self.net  # kept: saved as model.params, the trainable form of the deployed graph

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .errors import ConfigError, CvcoreError
+from .options import check_call
 
 if TYPE_CHECKING:
     from mxnet.gluon.data import Dataset
@@ -30,6 +31,12 @@ class Task:
     default_input_shape: tuple[int, ...] = (1, 3, 224, 224)
     default_dataset: str | None = None
     """The dataset a ``[data]`` table without ``dataset`` reads (its format on disk)."""
+    options: Mapping[str, str] = {}
+    """The task's own top-level pipeline options, name -> what it sets (``classes``, ``sigma``, ...).
+
+    With the pipeline's own keys (:data:`cvcore.pipeline.PIPELINE_KEYS`) these are
+    every key a config or ``Pipeline(...)`` may give; any other is refused by name.
+    """
 
     # -- assembly --------------------------------------------------------------
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -37,6 +44,15 @@ class Task:
         return {}
 
     # -- data --------------------------------------------------------------------
+    def check_data(self, data: Mapping[str, Any]) -> None:
+        """Refuse ``[data]`` keys the dataset it names (or :attr:`default_dataset`) does not take."""
+        from .plugins import get
+
+        name = data.get("dataset", self.default_dataset)
+        if name is not None:
+            options = {key: value for key, value in data.items() if key not in ("dataset", "splits")}
+            check_call(get("dataset", name).factory, options, f"[data] option of dataset {name!r}")
+
     def dataset(self, pipeline: "Pipeline", split: str) -> "Dataset":
         """The ``split`` of the dataset named in the pipeline's ``[data]`` options."""
         return self.dataset_from(dict(pipeline.options.get("data") or {}), split)
@@ -81,11 +97,12 @@ class Task:
         return batch[0], tuple(batch[1:])
 
     # -- running ---------------------------------------------------------------
-    def evaluate(self, pipeline: "Pipeline", data: Any, **options: Any) -> dict[str, float]:
+    def evaluate(self, pipeline: "Pipeline", data: Any, *, batch_size: int = 32, num_workers: int = 0,
+                 progress: bool = False) -> dict[str, float]:
         """Run the pipeline on ``data`` and return the metric's values."""
         from .train import evaluate
 
-        return evaluate(pipeline, data, **options)
+        return evaluate(pipeline, data, batch_size=batch_size, num_workers=num_workers, progress=progress)
 
     def predict(self, pipeline: "Pipeline", inputs: Any, **options: Any) -> Any:
         raise TaskError(f"Task {self.name!r} has no predict().")

@@ -62,7 +62,7 @@ def test_augment_table_sets_the_training_steps():
 @pytest.mark.parametrize(
     "augment, message",
     [
-        ({"jiter": 0.3}, r"Unknown \[augment\] option 'jiter' \(did you mean 'jitter'\?\)"),
+        ({"jiter": 0.3}, r"Unknown \[augment\] option: 'jiter' \(did you mean 'jitter'\?\)"),
         ({"scale": [0.5]}, r"\[augment\] scale must be \[low, high\]"),
     ],
 )

@@ -17,7 +17,7 @@ def has_onednn() -> bool:
     return bool(mx.runtime.Features().is_enabled("MKLDNN"))
 
 
-def hybridize(net: Any, *, example: mx.nd.NDArray, calib_data: Any = None, fuse: bool = True, **_: Any) -> Any:
+def hybridize(net: Any, *, example: mx.nd.NDArray, calib_data: Any = None, fuse: bool = True) -> Any:
     """Static graph with static memory; with ``fuse`` and oneDNN, conv+bn+relu fused by ``optimize_for``.
 
     A network that is not a Gluon block (an OpenVINO model) is already a static graph and is returned as it is.
@@ -43,7 +43,7 @@ def hybridize(net: Any, *, example: mx.nd.NDArray, calib_data: Any = None, fuse:
     return net
 
 
-def export(net: Any, *, example: mx.nd.NDArray, calib_data: Any = None, path: str | None = None, **_: Any) -> Any:
+def export(net: Any, *, example: mx.nd.NDArray, calib_data: Any = None, path: str | None = None) -> Any:
     """Write the network's graph files at ``path`` and return the network read back from them.
 
     A Gluon block becomes ``path-symbol.json`` + ``path-0000.params`` (loaded

@@ -1,7 +1,6 @@
 """Image classification: image folders in, class scores out."""
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -11,6 +10,7 @@ import numpy as np
 from ..data.image import read_image
 from ..data.transforms import Compose, classification_eval_transform, classification_train_transform
 from ..errors import ConfigError
+from ..options import check_keys
 from ..task import Task
 
 if TYPE_CHECKING:
@@ -37,11 +37,7 @@ def augment_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     be given on its own); ``flip = true`` / ``false`` means probability 0.5 / 0.
     """
     options = dict(options or {})
-    unknown = [key for key in options if key not in AUGMENT_KEYS]
-    if unknown:
-        close = {key: difflib.get_close_matches(key, AUGMENT_KEYS, 1) for key in unknown}
-        named = ", ".join(f"{key!r}" + (f" (did you mean {close[key][0]!r}?)" if close[key] else "") for key in unknown)
-        raise ConfigError(f"Unknown [augment] option {named}; the options are {', '.join(AUGMENT_KEYS)}.")
+    check_keys(options, AUGMENT_KEYS, "[augment] option")
     merged = dict(AUGMENT_DEFAULTS)
     if "jitter" in options:
         merged.update(dict.fromkeys(("brightness", "contrast", "saturation"), float(options.pop("jitter"))))
@@ -77,6 +73,11 @@ class ClassificationTask(Task):
     default_loss = "softmax_cross_entropy"
     default_metric = "accuracy"
     default_dataset = "image_folder"
+    options = {
+        "classes": "number of classes (the head's outputs)",
+        "class_names": "the name of each class, in label order (read from the training folders when absent)",
+        "augment": "the [augment] table of training augmentation (see AUGMENT_DEFAULTS)",
+    }
 
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         return {"classes": int(options["classes"])} if "classes" in options else {}

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..options import check_keys
 from ..train import Callback
 
 RECIPE: dict[str, Any] = {
@@ -40,6 +41,7 @@ def run(out_dir: str | Path = "runs/classification-demo", *, progress: bool = Tr
     from ..data.synthetic.classification import synthesize
     from ..pipeline import Pipeline
 
+    check_keys(overrides, RECIPE, "demo option")
     recipe = {**RECIPE, **overrides}
     out_dir = Path(out_dir)
     data = out_dir / "data"

@@ -1,11 +1,11 @@
 """The ``[train]`` options, checked once with errors that name the fix."""
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError
+from ..options import check_keys
 
 LR_MODES = ("step", "poly", "cosine")
 KVSTORES = ("local", "device", "dist_sync", "dist_device_sync")
@@ -13,13 +13,13 @@ KVSTORES = ("local", "device", "dist_sync", "dist_device_sync")
 #: Names users coming from elsewhere try, and where the option lives here.
 MOVED = {
     "label_smoothing": 'label smoothing is an option of the loss: [loss] name = "softmax_cross_entropy", label_smoothing = 0.1',
-    "mixup_alpha_off_epoch": "mixup_off_epochs",
-    "warmup_lr_start": "warmup_lr",
-    "target_lr": "final_lr",
-    "lr_decay_epoch": "lr_steps",
-    "lr_decay": "lr_factor",
-    "clip_gradient": "clip_gradient_norm",
-    "no_wd": "no_bias_decay",
+    "mixup_alpha_off_epoch": "it is called 'mixup_off_epochs' here",
+    "warmup_lr_start": "it is called 'warmup_lr' here",
+    "target_lr": "it is called 'final_lr' here",
+    "lr_decay_epoch": "it is called 'lr_steps' here",
+    "lr_decay": "it is called 'lr_factor' here",
+    "clip_gradient": "it is called 'clip_gradient_norm' here",
+    "no_wd": "it is called 'no_bias_decay' here",
 }
 
 
@@ -94,10 +94,7 @@ class TrainConfig:
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> "TrainConfig":
         """Check ``options`` (unknown names get the closest known ones) and build the config."""
-        known = {f.name for f in fields(cls)}
-        for name in options:
-            if name not in known:
-                raise ConfigError(f"Unknown training option {name!r}: {_hint(name, known)}")
+        check_keys(options, {f.name for f in fields(cls)}, "[train] option", MOVED)
         values = dict(options)
         if isinstance(values.get("kvstore"), str) and values["kvstore"].lower() == "none":
             values["kvstore"] = None
@@ -130,13 +127,3 @@ class TrainConfig:
             raise ConfigError(f"clip_gradient_norm must be positive, got {self.clip_gradient_norm}.")
         if self.resume is True and not self.out_dir:
             raise ConfigError("resume = true continues the latest checkpoint in out_dir: set out_dir (or resume = \"path\").")
-
-
-def _hint(name: str, known: set[str]) -> str:
-    if name in MOVED:
-        moved = MOVED[name]
-        return moved if " " in moved else f"it is called {moved!r} here."
-    close = difflib.get_close_matches(name, sorted(known), n=3)
-    if close:
-        return f"did you mean {', '.join(repr(c) for c in close)}?"
-    return f"the options are {', '.join(sorted(known))}."

@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
-from cvcore.cli import main, options_for
+from cvcore.cli import main, step_options
+from cvcore.errors import ConfigError
 from cvcore.data.image import write_image
 from cvcore.pipeline import Pipeline
 from cvcore_int8_vnni.mxnet_backend import quantized_layers
@@ -17,11 +19,24 @@ def run(capsys, *argv):
     return code, captured.out, captured.err
 
 
-def test_options_go_to_every_transform_or_to_the_one_named():
-    options = {"fuse": False, "int8.calib_mode": "entropy", "onnx.path": "m.onnx"}
-    assert options_for("int8", options) == {"fuse": False, "calib_mode": "entropy"}
-    assert options_for("onnx", options) == {"fuse": False, "path": "m.onnx"}
-    assert options_for("hybridize", options) == {"fuse": False}
+def test_options_go_to_the_transforms_that_take_them_or_to_the_one_named():
+    options = {"fuse": False, "int8.calib_mode": "entropy", "onnx.path": "m.onnx", "num_calib_examples": 8}
+    assert step_options(["hybridize", "int8", "onnx"], options, "out") == [
+        ("hybridize", {"fuse": False}),
+        ("int8", {"calib_mode": "entropy", "num_calib_examples": 8}),
+        ("onnx", {"path": "m.onnx"}),
+    ]
+    assert step_options(["onnx"], {}, "out") == [("onnx", {"path": "out/model.onnx"})]
+
+
+def test_an_option_no_transform_takes_is_named(capsys, trained_classifier, tmp_path):
+    with pytest.raises(ConfigError, match=r"'calib_mod' \(did you mean 'calib_mode'\?\)"):
+        step_options(["hybridize", "int8"], {"calib_mod": "entropy"}, "out")
+    with pytest.raises(ConfigError, match="no 'int8' step among the transforms hybridize"):
+        step_options(["hybridize"], {"int8.calib_mode": "entropy"}, "out")
+    trained_classifier.save(tmp_path / "fp32")
+    code, _, err = run(capsys, "deploy", tmp_path / "fp32", "--transform", "hybridize", "--set", "fus=false", "--out", tmp_path / "x")
+    assert code == 1 and "'fus' (did you mean 'fuse'?)" in err and not (tmp_path / "x").exists()
 
 
 def test_deploy_int8_with_calibration_root_and_report(capsys, trained_classifier, stripes_root, tmp_path):

@@ -13,13 +13,13 @@ def cvcore_deploy_transforms():
     from . import transforms
 
     return [
-        cvcore.Component("int8", transforms.strict(transforms.int8),
+        cvcore.Component("int8", transforms.int8,
                          "INT8 with calibration: MXNet oneDNN (naive/entropy) or OpenVINO + NNCF; excluded layers stay FP32.",
                          {"load_graph": transforms.load_graph}),
-        cvcore.Component("onnx", transforms.strict(transforms.onnx),
+        cvcore.Component("onnx", transforms.onnx,
                          "Export to an ONNX file (dynamic batch), checked against MXNet by running it on OpenVINO.",
                          {"load_graph": transforms.load_graph}),
-        cvcore.Component("openvino", transforms.strict(transforms.openvino),
+        cvcore.Component("openvino", transforms.openvino,
                          "Run on the OpenVINO runtime in FP32 or BF16 (exported through ONNX).",
                          {"load_graph": transforms.load_graph}),
     ]

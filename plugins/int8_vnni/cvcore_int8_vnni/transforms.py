@@ -1,12 +1,10 @@
 """The deploy transforms this plugin registers: ``int8`` (MXNet or OpenVINO), ``onnx`` and ``openvino``."""
 from __future__ import annotations
 
-import difflib
-import inspect
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import mxnet as mx
 
@@ -83,21 +81,6 @@ def load_graph(prefix: str | os.PathLike, ctx: Any) -> Any:
     from cvcore.graphs import load_graph as load_mxnet_graph
 
     return load_mxnet_graph(prefix, ctx)
-
-
-def strict(transform: Callable[..., Any]) -> Callable[..., Any]:
-    """``transform`` with unknown options rejected by name (with the closest known ones), not silently ignored."""
-    known = [name for name, p in inspect.signature(transform).parameters.items() if p.kind is p.KEYWORD_ONLY]
-
-    def checked(net: Any, **options: Any) -> Any:
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            hints = [f"{k!r}" + "".join(f" (did you mean {m!r}?)" for m in difflib.get_close_matches(k, known, 1)) for k in unknown]
-            raise ConfigError(f"Unknown {transform.__name__} option {', '.join(hints)}; the options are {', '.join(k for k in known if k not in ('example', 'calib_data'))}.")
-        return transform(net, **options)
-
-    checked.__doc__, checked.__name__ = transform.__doc__, transform.__name__
-    return checked
 
 
 def _ready(net: openvino_backend.OpenVINONet, example: mx.nd.NDArray) -> openvino_backend.OpenVINONet:

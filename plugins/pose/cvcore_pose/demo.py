@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cvcore.options import check_keys
 from cvcore.train import Callback
 
 RECIPE: dict[str, Any] = {
@@ -62,6 +63,7 @@ def run(out_dir: str | Path = "runs/pose-demo", *, progress: bool = True, **over
     """Synthesize, train, evaluate (with and without flip test), draw; returns everything the report prints."""
     from cvcore.pipeline import Pipeline
 
+    check_keys(overrides, RECIPE, "demo option")
     recipe = {**RECIPE, **overrides}
     out_dir = Path(out_dir)
     data = synthetic_data(out_dir / "data", recipe, progress)

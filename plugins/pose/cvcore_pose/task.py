@@ -1,7 +1,6 @@
 """The ``pose`` task: top-down keypoints, from COCO-format data to OKS AP, predictions and drawings."""
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -11,6 +10,7 @@ from tqdm import tqdm
 
 from cvcore.data.image import read_image
 from cvcore.errors import ConfigError, CvcoreError
+from cvcore.options import check_keys
 from cvcore.task import Task
 
 from .decode import REFINEMENTS, decode_instances, flip_average, flip_shift
@@ -39,10 +39,7 @@ DETECTOR_INSTALL_HINT = (
 def augment_options(options: Mapping[str, Any] | None) -> dict[str, float]:
     """The ``[augment]`` table over :data:`AUGMENT_DEFAULTS`, with unknown keys refused."""
     options = dict(options or {})
-    unknown = sorted(set(options) - set(AUGMENT_DEFAULTS))
-    if unknown:
-        hints = [f"{k!r}" + "".join(f" (did you mean {m!r}?)" for m in difflib.get_close_matches(k, AUGMENT_DEFAULTS, 1)) for k in unknown]
-        raise ConfigError(f"Unknown pose [augment] option {', '.join(hints)}; the options are {', '.join(AUGMENT_DEFAULTS)}.")
+    check_keys(options, AUGMENT_DEFAULTS, "pose [augment] option")
     return {**AUGMENT_DEFAULTS, **{k: float(v) for k, v in options.items()}}
 
 
@@ -69,6 +66,16 @@ class PoseTask(Task):
     default_metric = "coco_keypoints"
     default_input_shape = (1, 3, 256, 192)
     default_dataset = "coco_keypoints"
+    options = {
+        "num_joints": "keypoints per person (17, COCO's)",
+        "sigma": "width of the target Gaussians in heatmap pixels (default: scaled with the heatmap height)",
+        "subpixel_targets": "centre each target Gaussian on its joint (true) or on the nearest heatmap pixel",
+        "decode": "how heatmap peaks are refined: 'dark' or 'quarter'",
+        "flip_test": "average with the mirrored image's heatmaps when evaluating and predicting",
+        "flip_shift": "heatmap pixels the mirrored heatmaps move back (default exact for the stride)",
+        "detector": "model name or saved pipeline that finds people for predict() without boxes",
+        "augment": "the [augment] table of training augmentation (see AUGMENT_DEFAULTS)",
+    }
 
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         return {"num_joints": int(options.get("num_joints", NUM_JOINTS))}
@@ -154,7 +161,7 @@ class PoseTask(Task):
         return heatmaps
 
     def evaluate(self, pipeline: "Pipeline", data: Any, *, batch_size: int = 32, num_workers: int = 0, progress: bool = False,
-                 flip_test: bool | None = None, results_file: str | Path | None = None, **_: Any) -> dict[str, float]:
+                 flip_test: bool | None = None, results_file: str | Path | None = None) -> dict[str, float]:
         """COCO OKS AP/AR of the pipeline on a :class:`~cvcore_pose.coco.COCOKeypoints` dataset (its GT or detector boxes)."""
         from cvcore.train.data import make_loader
 
