@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -400,10 +401,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    name = f"cvcore {getattr(args, 'verb', args.command)}"
+
+    def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+        print(f"{name}: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show_warning  # one readable line, not the source location of the warning
+        return _run(args, name)
+
+
+def _run(args: argparse.Namespace, name: str) -> int:
     try:
         return int(args.func(args) or 0)
     except CvcoreError as exc:
-        print(f"cvcore {getattr(args, 'verb', args.command)}: error: {exc}", file=sys.stderr)
+        print(f"{name}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -24,6 +24,12 @@ from .zoo import get_recipe
 
 PART_KINDS = ("backbone", "neck", "head", "loss", "metric")
 PIPELINE_KEYS = ("task", *PART_KINDS, "model", "input_shape", "data", "train")
+RANDOM_WEIGHTS_KEY = "random_weights"
+"""Written into a saved pipeline.toml whose parameters were never trained nor loaded."""
+
+
+class RandomWeightsWarning(UserWarning):
+    """A pipeline predicts or evaluates with weights that were never trained nor loaded."""
 """Top-level keys every pipeline takes; a task adds its own (:attr:`cvcore.Task.options`)."""
 CONFIG_FILE = "pipeline.toml"
 PARAMS_FILE = "model.params"
@@ -96,6 +102,7 @@ class Pipeline:
         if "deployed" in options:
             raise ConfigError("This configuration is a deployed pipeline's: open its folder with Pipeline.load (cvcore eval DIR ...).")
         self.model_name: str | None = options.pop("model", None)
+        options.pop(RANDOM_WEIGHTS_KEY, None)  # a saved pipeline's record; Pipeline.load reads it
         check_keys(options, (*PIPELINE_KEYS, *self.task.options), f"pipeline option of task {self.task_name!r}")
         self.options: dict[str, Any] = dict(options)
         if "data" in options:
@@ -117,6 +124,8 @@ class Pipeline:
         self._source_net: AssembledNet | None = None
         self.loss = self._build_simple("loss")
         self.metric = self._build_simple("metric")
+        self.random_weights = initialize
+        """True while the weights are a random initialisation (a pretrained backbone under a new head included)."""
         if initialize:  # skipped when parameters are about to be loaded from a file
             _initialize(self.net, self.ctx)
             self._load_pretrained_backbone()
@@ -230,7 +239,10 @@ class Pipeline:
         recipe = get_recipe(name)
         if recipe.deploy:
             return cls._deployed_model(name, recipe, pretrained, calib_data, calib_split, overrides)
-        pipeline = cls(**merge_config(recipe.config(), overrides), initialize=not pretrained)
+        config = recipe.config()
+        if "classes" in overrides and "class_names" not in overrides:
+            config.pop("class_names", None)  # the recipe's names are those of its own classes
+        pipeline = cls(**merge_config(config, overrides), initialize=not pretrained)
         pipeline.model_name = name
         if pretrained:
             if pretrained is True:
@@ -299,7 +311,7 @@ class Pipeline:
         """
         self._require_trainable("fit")
         _check_sync_batch_norm_on_cpus(self.net, self.ctx)
-        from .train import fit
+        from .train import TrainingInterrupted, fit
 
         if train_data is None:
             train_data = self.task.dataset(self, "train")
@@ -308,18 +320,33 @@ class Pipeline:
                     val_data = self.task.dataset(self, "val")
                 except ConfigError:
                     val_data = None  # no val split on disk: train without validation
-        return fit(self, train_data, val_data, **{**dict(self.options.get("train") or {}), **options})
+        try:
+            result = fit(self, train_data, val_data, **{**dict(self.options.get("train") or {}), **options})
+        except TrainingInterrupted as exc:
+            self.random_weights = self.random_weights and exc.checkpoint is None
+            raise
+        self.random_weights = False
+        return result
 
     def evaluate(self, data: Any = None, **options: Any) -> dict[str, float]:
         """The metric's values on ``data`` (default: the config's validation split)."""
         check_call(self.task.evaluate, options, f"evaluate option of task {self.task_name!r}")
+        self._warn_if_random("evaluates")
         data = data if data is not None else self.task.dataset(self, "val")
         return self.task.evaluate(self, data, **options)
 
     def predict(self, inputs: Any, **options: Any) -> Any:
         """The task's predictions for ``inputs`` (image paths or arrays); ``options`` are the task's predict options."""
         check_call(self.task.predict, options, f"predict option of task {self.task_name!r}")
+        self._warn_if_random("predicts")
         return self.task.predict(self, inputs, **options)
+
+    def _warn_if_random(self, verb: str) -> None:
+        if self.random_weights:
+            who = f"Zoo model {self.model_name!r}" if self.model_name else "This pipeline"
+            warnings.warn(f"{who} {verb} with random weights (none were loaded and it was never trained): the results mean "
+                          "nothing. Load trained weights (pretrained=True; on the command line --pretrained [FILE]) or train it first.",
+                          RandomWeightsWarning, stacklevel=3)
 
     def example(self, batch_size: int | None = None) -> mx.nd.NDArray:
         """An input batch of the pipeline's input shape (for tracing and benchmarks)."""
@@ -384,6 +411,8 @@ class Pipeline:
         config = self.config()
         if self.deployed:
             config["deployed"] = self.deployed
+        if self.random_weights:
+            config[RANDOM_WEIGHTS_KEY] = True
         staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=directory))
         try:
             (staging / CONFIG_FILE).write_bytes(tomli_w.dumps(config).encode())
@@ -427,7 +456,7 @@ class Pipeline:
                 f"{PARAMS_FILE}); open the run it was deployed from instead."
             )
         copy = type(self)(**self.config(), ctx=self.ctx, initialize=False)
-        copy.model_name = self.model_name
+        copy.model_name, copy.random_weights = self.model_name, self.random_weights
         params = {name: param.data(param.list_ctx()[0]) for name, param in source._collect_params_with_prefix().items()}
         weights.assign(copy.net, params, "the deployed pipeline's trainable network", ctx=self.ctx)
         return copy
@@ -455,8 +484,9 @@ class Pipeline:
         config = read_config(directory / CONFIG_FILE)
         deployed = config.pop("deployed", [])
         model_name = config.pop("model", None)
+        random_weights = bool(config.pop(RANDOM_WEIGHTS_KEY, False))
         pipeline = cls(**config, ctx=ctx, initialize=False)
-        pipeline.model_name = model_name
+        pipeline.model_name, pipeline.random_weights = model_name, random_weights
         if not deployed or (directory / PARAMS_FILE).is_file():
             weights.load_into(pipeline.net, directory / PARAMS_FILE, ctx=pipeline.ctx)
         else:

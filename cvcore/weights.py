@@ -134,8 +134,15 @@ def rename(params: Mapping, name_map: Mapping[str, str]) -> dict:
 
 
 def load_into(net: "Block", path: str | os.PathLike, name_map: Mapping[str, str] | None = None, *, ctx=None) -> None:
-    """Load a parameter file into ``net``; any mismatch raises one error listing all of it."""
-    assign(net, rename(read_params(path), name_map or {}), path, ctx=ctx)
+    """Load a parameter file into ``net``; any mismatch raises one error listing all of it.
+
+    ``name_map`` renames a published file's keys (GluonCV's) to ``net``'s; a file
+    already in ``net``'s own names (a cvcore pipeline's) is taken as it is.
+    """
+    params = read_params(path)
+    if set(params) != set(net._collect_params_with_prefix()):
+        params = rename(params, name_map or {})
+    assign(net, params, path, ctx=ctx)
 
 
 def under(params: Mapping, prefix: str) -> dict:

@@ -75,7 +75,7 @@ def classification_model(name: str, backbone: Mapping[str, Any] | str, name_map:
         "classification",
         backbone=backbone,
         head=head,
-        options={"classes": 1000, "input_shape": [1, 3, input_size, input_size]},
+        options={"classes": 1000, "class_names": "imagenet1k", "input_shape": [1, 3, input_size, input_size]},
         weights=gluoncv_weights(name),
         name_map=dict(name_map),
     )

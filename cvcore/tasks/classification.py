@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import mxnet as mx
 import numpy as np
 
+from ..data.class_names import resolve as resolve_class_names
 from ..data.image import read_image
 from ..data.transforms import Compose, classification_eval_transform, classification_train_transform
 from ..errors import ConfigError
@@ -80,6 +81,9 @@ class ClassificationTask(Task):
     }
 
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        names = resolve_class_names(options.get("class_names"))
+        if names is not None and "classes" in options and len(names) != int(options["classes"]):
+            raise ConfigError(f"class_names has {len(names)} names but classes = {options['classes']}.")
         return {"classes": int(options["classes"])} if "classes" in options else {}
 
     def input_size(self, pipeline: "Pipeline") -> tuple[int, int]:
@@ -113,7 +117,7 @@ class ClassificationTask(Task):
         preprocess = self.image_transform(pipeline, train=False)
         batch = np.stack([preprocess(x if isinstance(x, np.ndarray) else read_image(x)) for x in images])
         probs = mx.nd.softmax(pipeline.net(mx.nd.array(batch, ctx=pipeline.ctx[0]))).asnumpy()
-        names = pipeline.options.get("class_names")
+        names = resolve_class_names(pipeline.options.get("class_names"))
         results = []
         for row in probs:
             best = np.argsort(-row)[:top_k]
@@ -136,6 +140,8 @@ class ClassificationTask(Task):
 
         The first split read records its folder names as ``class_names``; a later
         split whose folders differ would silently shift labels, so it is refused.
+        A shipped list (``class_names = "imagenet1k"``) names labels by position, so
+        folders of other names (ImageNet's ``n01440764``...) only need to be as many.
         """
         dataset = super().dataset(pipeline, split)
         names = list(getattr(dataset, "classes", []))
@@ -148,6 +154,8 @@ class ClassificationTask(Task):
                 f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})."
             )
         known = pipeline.options.setdefault("class_names", names)
+        if isinstance(known, str):
+            return dataset  # a shipped list, as many names as classes (checked at assembly)
         if list(known) != names:
             missing, extra = sorted(set(known) - set(names)), sorted(set(names) - set(known))
             raise ConfigError(

@@ -53,3 +53,11 @@ def test_predict_without_boxes_says_what_to_install(capsys, tmp_path):
     run(capsys, "data", "synth", "keypoints", str(data), "--set", "train=1", "--set", "val=1", "--set", "progress=false")
     code, out, err = run(capsys, "predict", "--model", "simple_pose_resnet18_v1b", str(data / "val" / "000000000001.jpg"))
     assert code != 0 and "cvcore[rcnn]" in err
+
+
+def test_eval_of_a_zoo_model_without_weights_warns(capsys, tmp_path):
+    data = tmp_path / "keypoints"
+    run(capsys, "data", "synth", "keypoints", str(data), "--set", "train=1", "--set", "val=1", "--set", "progress=false")
+    code, out, err = run(capsys, "eval", "simple_pose_resnet18_v1b", "--data", str(data))
+    assert code == 0 and "AP" in out
+    assert "warning: Zoo model 'simple_pose_resnet18_v1b' evaluates with random weights" in err
