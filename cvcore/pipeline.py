@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import tomllib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ import mxnet as mx
 from mxnet import gluon
 
 from . import weights
+from .config import PART_KINDS, merge_config, read_config, relative_paths
 from .graphs import load_graph, write_graph
 from .errors import ConfigError, CvcoreError, IncompatiblePartsError, UnknownComponentError
 from .nn.assembled import AssembledNet
@@ -22,7 +22,6 @@ from .plugins import get
 from .task import Task
 from .zoo import get_recipe
 
-PART_KINDS = ("backbone", "neck", "head", "loss", "metric")
 PIPELINE_KEYS = ("task", *PART_KINDS, "model", "input_shape", "data", "train")
 RANDOM_WEIGHTS_KEY = "random_weights"
 """Written into a saved pipeline.toml whose parameters were never trained nor loaded."""
@@ -408,7 +407,7 @@ class Pipeline:
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        config = self.config()
+        config = relative_paths(self.config(), directory)
         if self.deployed:
             config["deployed"] = self.deployed
         if self.random_weights:
@@ -510,36 +509,6 @@ def graph_loader(deployed: list[Mapping[str, Any]]) -> Callable[[Path, list], An
         if loader is not None:
             return loader
     return load_graph
-
-
-def read_config(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a TOML pipeline config; malformed files raise :class:`ConfigError` naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"Config file {path} does not exist.")
-    try:
-        with open(path, "rb") as handle:
-            config = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-    if "task" not in config:
-        raise ConfigError(f"{path} has no top-level task = \"...\" (e.g. task = \"classification\").")
-    return config
-
-
-def merge_config(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Overrides win; a part override without ``name`` only changes that part's options."""
-    merged = dict(base)
-    for key, value in overrides.items():
-        old = merged.get(key)
-        if key in PART_KINDS and isinstance(value, Mapping) and "name" not in value and isinstance(old, (Mapping, str)):
-            old = {"name": old} if isinstance(old, str) else dict(old)
-            merged[key] = {**old, **value}
-        elif key in ("data", "train") and isinstance(value, Mapping) and isinstance(old, Mapping):
-            merged[key] = {**old, **value}
-        else:
-            merged[key] = value
-    return merged
 
 
 def _in_features(part: Part) -> int:
