@@ -226,9 +226,12 @@ class Pipeline:
         return cls(**merge_config(read_config(path), overrides))
 
     @classmethod
-    def from_model(cls, name: str, pretrained: bool | str = False, *, calib_data: Any = None, calib_split: str = "train",
-                   **overrides: Any) -> "Pipeline":
+    def from_model(cls, name: str, pretrained: bool | str = False, *, root: str | os.PathLike | None = None,
+                   calib_data: Any = None, calib_split: str = "train", **overrides: Any) -> "Pipeline":
         """Assemble zoo model ``name``; ``pretrained`` is ``True`` (weight store) or a ``.params`` path.
+
+        ``root`` is the folder the weight store looks in and downloads to
+        (default ``$CVCORE_HOME/models``), as GluonCV's ``get_model(root=...)``.
 
         A deployed entry (``resnet50_v1_int8``) loads its graph from the weight
         store when ``pretrained=True``; given ``calib_data`` (a dataset, input
@@ -237,7 +240,7 @@ class Pipeline:
         """
         recipe = get_recipe(name)
         if recipe.deploy:
-            return cls._deployed_model(name, recipe, pretrained, calib_data, calib_split, overrides)
+            return cls._deployed_model(name, recipe, pretrained, root, calib_data, calib_split, overrides)
         config = recipe.config()
         if "classes" in overrides and "class_names" not in overrides:
             config.pop("class_names", None)  # the recipe's names are those of its own classes
@@ -247,15 +250,15 @@ class Pipeline:
             if pretrained is True:
                 if recipe.weights is None:
                     raise weights.WeightsError(f"Model {name!r} has no pretrained weights in the zoo.")
-                path = weights.fetch(recipe.weights, name)
+                path = weights.fetch(recipe.weights, name, root)
             else:
                 path = Path(pretrained)
             weights.load_into(pipeline.net, path, recipe.name_map, ctx=pipeline.ctx)
         return pipeline
 
     @classmethod
-    def _deployed_model(cls, name: str, recipe: Any, pretrained: bool | str, calib_data: Any, calib_split: str,
-                        overrides: Mapping[str, Any]) -> "Pipeline":
+    def _deployed_model(cls, name: str, recipe: Any, pretrained: bool | str, root: str | os.PathLike | None, calib_data: Any,
+                        calib_split: str, overrides: Mapping[str, Any]) -> "Pipeline":
         steps = [dict(step) for step in recipe.deploy]
         if calib_data is None:
             if pretrained is not True:
@@ -266,7 +269,7 @@ class Pipeline:
                     f"(cvcore deploy {name} --pretrained FILE --calib DIR --out DIR)."
                 )
             try:
-                files = [weights.fetch(spec, name) for spec in recipe.graph]
+                files = [weights.fetch(spec, name, root) for spec in recipe.graph]
             except weights.WeightsError as exc:
                 raise weights.WeightsError(
                     f"{exc} Or build {name} from {recipe.base}'s FP32 weights and calibration data: "
@@ -277,7 +280,7 @@ class Pipeline:
             pipeline.net = graph_loader(steps)(files[0].parent / name, pipeline.ctx)
             pipeline.deployed, pipeline.model_name = steps, name
             return pipeline
-        pipeline = cls.from_model(recipe.base, pretrained=pretrained, **overrides)
+        pipeline = cls.from_model(recipe.base, pretrained=pretrained, root=root, **overrides)
         if isinstance(calib_data, (str, os.PathLike)):
             calib_data = pipeline.dataset_at(calib_data, calib_split)
         for step in steps:

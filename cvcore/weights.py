@@ -45,9 +45,9 @@ def _sha1_matches(path: Path, sha1: str | None) -> bool:
     return sha1 is None or sha1_of(path).startswith(sha1.lower())
 
 
-def fetch(spec: "WeightsSpec", model_name: str) -> Path:
-    """Path of a verified local copy of ``spec``'s file, downloading it if needed."""
-    target = models_dir() / spec.file_name
+def fetch(spec: "WeightsSpec", model_name: str, root: str | os.PathLike | None = None) -> Path:
+    """Path of a verified local copy of ``spec``'s file in ``root`` (default :func:`models_dir`), downloading it if needed."""
+    target = (Path(root).expanduser() if root is not None else models_dir()) / spec.file_name
     if target.exists():
         if _sha1_matches(target, spec.sha1):
             return target

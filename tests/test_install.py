@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,12 @@ def test_wheelhouse_installs_cvcore_with_pose_and_int8_extras(tmp_path):
     sh(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", wheelhouse, ROOT, *PLUGIN_DIRS)
     wheels = sorted(p.name.split("-")[0] for p in wheelhouse.glob("*.whl"))
     assert wheels == ["cvcore", "cvcore_gan", "cvcore_int8_vnni", "cvcore_pose", "cvcore_prune", "cvcore_rcnn_fpn"]
+    for wheel in wheelhouse.glob("*.whl"):  # what pip reads: the range this interpreter is in, and the licence file
+        with zipfile.ZipFile(wheel) as archive:
+            metadata = next(archive.read(n).decode() for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+            shipped = [n for n in archive.namelist() if n.endswith("LICENSE")]
+        assert "Requires-Python: <3.12,>=3.11" in metadata, wheel.name
+        assert shipped, f"{wheel.name} ships no LICENSE"
 
     env_dir = tmp_path / "fresh"
     venv.EnvBuilder(with_pip=True).create(env_dir)

@@ -47,6 +47,18 @@ def test_pretrained_true_loads_a_verified_file_from_the_store(tinynet, tmp_path,
     np.testing.assert_allclose(net(x).asnumpy(), source.net(x).asnumpy(), rtol=1e-6)
 
 
+def test_get_model_root_is_the_weight_folder(tinynet, tmp_path, store):
+    source, path = trained_params(tmp_path)
+    folder = tmp_path / "my-models"
+    folder.mkdir()
+    path.replace(folder / path.name)
+    cvcore.register_plugin(zoo_plugin(WeightsSpec(path.name, sha1=weights.sha1_of(folder / path.name))), "zoo")
+    net = cvcore.get_model("tinynet_colors", pretrained=True, root=folder)  # GluonCV's habit
+    x = mx.nd.random.uniform(shape=(1, 3, 32, 32))
+    np.testing.assert_allclose(net(x).asnumpy(), source.net(x).asnumpy(), rtol=1e-6)
+    assert not store.exists()  # $CVCORE_HOME was not used
+
+
 def test_wrong_sha1_in_the_store_is_refused(tinynet, tmp_path, store):
     _, path = trained_params(tmp_path)
     store.mkdir(parents=True)
