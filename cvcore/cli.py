@@ -150,22 +150,44 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from .files import write_json
     from .pipeline import Pipeline
 
-    target, inputs = (args.model, args.items) if args.model else (args.items[0], args.items[1:])
-    if not inputs:
-        raise ConfigError("Nothing to predict on: give input files after the model (cvcore predict MODEL image.jpg ...).")
+    target, items = (args.model, args.items) if args.model else (args.items[0], args.items[1:])
+    if not items:
+        raise ConfigError("Nothing to predict on: give input files or folders after the model (cvcore predict MODEL image.jpg ...).")
+    inputs = input_files(items)
     if args.out and len(inputs) > 1 and Path(args.out).suffix:
         raise ConfigError(f"With {len(inputs)} inputs --out must be a directory, not the file {args.out!r}.")
     pipeline = Pipeline.open(target, args.pretrained)
     options = parse_options(args.set)
     if args.out:
         options["out"] = args.out
+    records = []
     for item in inputs:
         prediction = pipeline.predict(item, **options)
         prediction = prediction[0] if isinstance(prediction, list) and len(prediction) == 1 else prediction
         print(f"{item}: {pipeline.task.format_prediction(prediction)}")
+        records.append({"input": str(item), **pipeline.task.prediction_json(prediction)})
+    if args.json:
+        write_json(args.json, records, indent=2)
     return 0
+
+
+def input_files(items: Sequence[str]) -> list[Path]:
+    """The files named, with each folder replaced by the images in it (sorted by name)."""
+    from .data.image import IMAGE_SUFFIXES
+
+    files: list[Path] = []
+    for item in map(Path, items):
+        if item.is_dir():
+            images = sorted(p for p in item.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            if not images:
+                raise ConfigError(f"The folder {item} holds no images ({', '.join(IMAGE_SUFFIXES)}).")
+            files.extend(images)
+        else:
+            files.append(item)
+    return files
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -353,10 +375,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("predict", cmd_predict, "Run a pipeline on input files.")
     p.add_argument("items", nargs="+", metavar="[TARGET] INPUT",
-                   help="zoo model name, pipeline config (.toml) or saved pipeline directory, then the input files")
+                   help="zoo model name, pipeline config (.toml) or saved pipeline directory, then input files or folders of images")
     p.add_argument("--model", help="the target, given as an option; then every positional argument is an input")
     pretrained(p)
     p.add_argument("--out", help="where the task writes drawn results")
+    p.add_argument("--json", help="also write every raw result (scores, keypoints, ...) to this JSON file")
     settings(p, "prediction option")
 
     p = verb("deploy", cmd_deploy, "Apply deploy transforms and save the deployed pipeline.")

@@ -12,6 +12,21 @@ if TYPE_CHECKING:
     from .pipeline import Pipeline
 
 
+def plain(value: Any) -> Any:
+    """``value`` with NumPy arrays and scalars as lists and numbers, tuples as lists: what ``json`` writes."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
 class TaskError(CvcoreError):
     """The task cannot do what was asked (e.g. it has no demo)."""
 
@@ -110,6 +125,10 @@ class Task:
     def format_prediction(self, prediction: Any) -> str:
         """One human-readable line for the CLI."""
         return str(prediction)
+
+    def prediction_json(self, prediction: Any) -> dict[str, Any]:
+        """One image's prediction as JSON-able data (``cvcore predict --json``); by default the prediction's arrays as lists."""
+        return {"prediction": plain(prediction)}
 
     def demo(self, **options: Any) -> int:
         """Run the task's end-to-end demo; return a process exit code."""

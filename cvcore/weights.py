@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from .errors import CvcoreError
+from .files import atomic_path
 
 if TYPE_CHECKING:
     from mxnet.gluon import Block
@@ -79,24 +79,21 @@ def _download(url: str, target: Path) -> None:
     """Download ``url`` to ``target`` atomically; a ``.zip`` URL is unpacked to its member of that name."""
     from tqdm import tqdm
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with urllib.request.urlopen(url, timeout=60) as response:
+    fetched = target.with_name(f"{target.name}.zip") if url.endswith(".zip") else target
+    with urllib.request.urlopen(url, timeout=60) as response, atomic_path(fetched) as tmp, open(tmp, "wb") as out:
         total = int(response.headers.get("Content-Length") or 0) or None
-        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:
-            with tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
-                for block in iter(lambda: response.read(1 << 20), b""):
-                    tmp.write(block)
-                    bar.update(len(block))
+        with tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
+            for block in iter(lambda: response.read(1 << 20), b""):
+                out.write(block)
+                bar.update(len(block))
+    if fetched == target:
+        return
     try:
-        if url.endswith(".zip"):
-            with zipfile.ZipFile(tmp.name) as archive, archive.open(target.name) as member:
-                with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as unpacked:
-                    shutil.copyfileobj(member, unpacked)
-            os.replace(unpacked.name, target)
-        else:
-            os.replace(tmp.name, target)
+        with zipfile.ZipFile(fetched) as archive, archive.open(target.name) as member, atomic_path(target) as tmp:
+            with open(tmp, "wb") as out:
+                shutil.copyfileobj(member, out)
     finally:
-        Path(tmp.name).unlink(missing_ok=True)
+        fetched.unlink(missing_ok=True)
 
 
 def read_params(path: str | os.PathLike) -> dict:

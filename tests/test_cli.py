@@ -190,3 +190,18 @@ def test_launch_reports_a_failing_worker(tmp_path):
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 3
+
+
+def test_predict_a_folder_of_images_with_raw_json(capsys, tmp_path, tinynet, color_folders):
+    from cvcore.pipeline import Pipeline
+
+    Pipeline("classification", backbone="tinynet", classes=3, input_shape=[1, 3, 32, 32],
+             class_names=["blue", "green", "red"]).save(tmp_path / "run")
+    folder = color_folders / "val" / "red"
+    code, out, err = run(capsys, "predict", str(tmp_path / "run"), str(folder), "--set", "top_k=2", "--json", str(tmp_path / "p.json"))
+    assert code == 0, err
+    records = json.loads((tmp_path / "p.json").read_text())
+    assert [r["input"] for r in records] == [str(p) for p in sorted(folder.glob("*.png"))] == [line.split(": ")[0] for line in out.splitlines()]
+    for record in records:
+        assert len(record["classes"]) == 2 and {c["name"] for c in record["classes"]} <= {"blue", "green", "red"}
+        assert record["classes"][0]["score"] >= record["classes"][1]["score"]

@@ -1,6 +1,10 @@
 """The weight store: local files, sha1 checks, offline messages, mismatch reports."""
 from __future__ import annotations
 
+import os
+import stat
+import zipfile
+
 import mxnet as mx
 import numpy as np
 import pytest
@@ -57,6 +61,24 @@ def test_get_model_root_is_the_weight_folder(tinynet, tmp_path, store):
     x = mx.nd.random.uniform(shape=(1, 3, 32, 32))
     np.testing.assert_allclose(net(x).asnumpy(), source.net(x).asnumpy(), rtol=1e-6)
     assert not store.exists()  # $CVCORE_HOME was not used
+
+
+def test_a_missing_file_is_fetched_from_the_zoo_url_and_unpacked(tinynet, tmp_path, store):
+    source, path = trained_params(tmp_path)
+    sha1 = weights.sha1_of(path)
+    with zipfile.ZipFile(tmp_path / "published.zip", "w") as archive:  # GluonCV publishes zipped .params files
+        archive.write(path, path.name)
+    spec = WeightsSpec(path.name, sha1=sha1, url=(tmp_path / "published.zip").as_uri())
+    cvcore.register_plugin(zoo_plugin(spec), "zoo")
+    old_umask = os.umask(0o022)
+    try:
+        net = cvcore.get_model("tinynet_colors", pretrained=True)
+    finally:
+        os.umask(old_umask)
+    assert sorted(p.name for p in store.iterdir()) == [path.name]  # no archive or partial file left behind
+    assert stat.S_IMODE((store / path.name).stat().st_mode) == 0o644
+    x = mx.nd.random.uniform(shape=(1, 3, 32, 32))
+    np.testing.assert_allclose(net(x).asnumpy(), source.net(x).asnumpy(), rtol=1e-6)
 
 
 def test_wrong_sha1_in_the_store_is_refused(tinynet, tmp_path, store):

@@ -127,6 +127,9 @@ class ClassificationTask(Task):
     def format_prediction(self, prediction: list[tuple[str, float]]) -> str:
         return ", ".join(f"{name} {score:.3f}" for name, score in prediction)
 
+    def prediction_json(self, prediction: list[tuple[str, float]]) -> dict[str, Any]:
+        return {"classes": [{"name": name, "score": score} for name, score in prediction]}
+
     def demo(self, out_dir: str = "runs/classification-demo", **options: Any) -> int:
         """Synthetic shapes -> ResNet-18 from scratch -> val top-1 (about 5 minutes on 2 cores)."""
         from . import classification_demo

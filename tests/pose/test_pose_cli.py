@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import tomli_w
 
@@ -61,3 +63,34 @@ def test_eval_of_a_zoo_model_without_weights_warns(capsys, tmp_path):
     code, out, err = run(capsys, "eval", "simple_pose_resnet18_v1b", "--data", str(data))
     assert code == 0 and "AP" in out
     assert "warning: Zoo model 'simple_pose_resnet18_v1b' evaluates with random weights" in err
+
+
+def test_predict_a_folder_writes_raw_json_and_reports_the_threshold_in_force(capsys, tmp_path):
+    data = tmp_path / "keypoints"
+    run(capsys, "data", "synth", "keypoints", str(data), "--set", "train=1", "--set", "val=3", "--set", "progress=false")
+    images = sorted((data / "val").glob("*.jpg"))
+    old_umask = os.umask(0o022)
+    try:
+        code, out, err = run(capsys, "predict", "simple_pose_resnet18_v1b", str(data / "val"), "--out", str(tmp_path / "drawn"),
+                             "--json", str(tmp_path / "poses.json"), "--set", "boxes=[[10, 10, 40, 70]]", "--set", "threshold=0.05")
+    finally:
+        os.umask(old_umask)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [str(p) for p in images]  # every image, sorted
+    assert all("1 person, joints above 0.05: " in line for line in lines)
+    records = json.loads((tmp_path / "poses.json").read_text())
+    assert [r["input"] for r in records] == [str(p) for p in images]
+    person = records[0]["people"][0]
+    assert person["box"] == [10.0, 10.0, 40.0, 70.0] and len(person["keypoints"]) == 17
+    assert all(len(joint) == 3 for joint in person["keypoints"]) and records[0]["threshold"] == 0.05
+    counted = int(lines[0].split("joints above 0.05: ")[1].split(";")[0])
+    assert counted == sum(joint[2] > 0.05 for joint in person["keypoints"])
+    for drawing in (tmp_path / "drawn").iterdir():
+        assert stat.S_IMODE(drawing.stat().st_mode) == 0o644, drawing  # the user's umask, not 0600
+
+
+def test_predict_names_an_empty_folder(capsys, tmp_path):
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, "predict", "simple_pose_resnet18_v1b", str(tmp_path / "empty"))
+    assert code == 1 and f"The folder {tmp_path / 'empty'} holds no images" in err

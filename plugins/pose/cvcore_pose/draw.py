@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -10,6 +9,7 @@ import cv2
 import numpy as np
 
 from cvcore.data.image import write_image
+from cvcore.files import atomic_path
 
 from .keypoints import JOINTS, NUM_JOINTS, SKELETON
 
@@ -94,13 +94,6 @@ def draw_keypoints(
 def save_drawing(path: str | os.PathLike, image: np.ndarray) -> Path:
     """Write ``image`` (RGB ``uint8``) to ``path`` (format from the suffix) atomically; returns the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix or ".png")
-    os.close(handle)
-    try:
+    with atomic_path(path, suffix=path.suffix or ".png") as tmp:
         write_image(tmp, image)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

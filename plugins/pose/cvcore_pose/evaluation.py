@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
+
+from cvcore.files import write_json
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def coco_keypoint_ap(
 
     results = list(results)
     if results_file is not None:
-        _write_json_atomically(Path(results_file), results)
+        write_json(Path(results_file), results)
     if not results:
         warnings.warn("No keypoint results to evaluate: every COCO keypoint AP/AR is reported as 0.", RuntimeWarning, stacklevel=2)
         return KeypointAP({name: 0.0 for name in STAT_NAMES})
@@ -106,14 +106,3 @@ def _plain_id(image_id: Any) -> Any:
         return int(image_id)
     return image_id
 
-
-def _write_json_atomically(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as out:
-            json.dump(data, out)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -11,7 +11,7 @@ from tqdm import tqdm
 from cvcore.data.image import read_image
 from cvcore.errors import ConfigError, CvcoreError
 from cvcore.options import check_keys
-from cvcore.task import Task
+from cvcore.task import Task, plain
 
 from .decode import REFINEMENTS, decode_instances, flip_average, flip_shift
 from .draw import draw_keypoints, save_drawing
@@ -188,8 +188,9 @@ class PoseTask(Task):
         A detector is any pipeline whose ``predict(image)`` returns, for each
         image, a list of ``{"box": [x, y, w, h], "score": s, "label": "person"}``.
         Returns per image ``{"boxes", "box_scores", "keypoints" (P, J, 2),
-        "scores" (P, J), "instance_scores" (P,)}``; with ``out`` (a file for one
-        image, else a directory) the drawn images are written there.
+        "scores" (P, J), "instance_scores" (P,), "threshold"}``; with ``out`` (a
+        file for one image, else a directory) the drawn images are written there,
+        showing the joints scoring above ``threshold``.
         """
         images = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         flip_test = bool(pipeline.options.get("flip_test", True)) if flip_test is None else flip_test
@@ -202,7 +203,7 @@ class PoseTask(Task):
         for index, (image, (image_boxes, scores)) in enumerate(zip(images, per_image_boxes)):
             name = str(image) if not isinstance(image, np.ndarray) else f"image {index}"
             pixels = image if isinstance(image, np.ndarray) else read_image(image)
-            result = self._predict_image(pipeline, pixels, image_boxes, scores, transform, flip_test)
+            result = {**self._predict_image(pipeline, pixels, image_boxes, scores, transform, flip_test), "threshold": threshold}
             results.append(result)
             if out is not None:
                 target = Path(out) if len(images) == 1 and Path(out).suffix else Path(out) / f"{Path(name).stem or index}_pose.jpg"
@@ -230,9 +231,23 @@ class PoseTask(Task):
         people = len(prediction["boxes"])
         if not people:
             return "no people"
-        confident = (prediction["scores"] > 0.2).sum(axis=1)
+        threshold = prediction.get("threshold", 0.2)
+        confident = (prediction["scores"] > threshold).sum(axis=1)
         drawn = f"; drawn to {prediction['drawing']}" if "drawing" in prediction else ""
-        return f"{people} {'person' if people == 1 else 'people'}, joints above 0.2: {', '.join(str(int(c)) for c in confident)}{drawn}"
+        return (f"{people} {'person' if people == 1 else 'people'}, joints above {threshold:g}: "
+                f"{', '.join(str(int(c)) for c in confident)}{drawn}")
+
+    def prediction_json(self, prediction: dict) -> dict[str, Any]:
+        """Each person's box (x, y, w, h), box score, instance score and joints as ``[x, y, score]`` in image pixels."""
+        people = [
+            {"box": plain(box), "box_score": float(box_score), "score": float(score),
+             "keypoints": plain(np.concatenate([points, joint_scores[:, None]], axis=1))}
+            for box, box_score, score, points, joint_scores in zip(prediction["boxes"], prediction["box_scores"],
+                                                                   prediction["instance_scores"], prediction["keypoints"],
+                                                                   prediction["scores"])
+        ]
+        extra = {"drawing": prediction["drawing"]} if "drawing" in prediction else {}
+        return {"people": people, "threshold": prediction.get("threshold", 0.2), **extra}
 
     def demo(self, out_dir: str = "runs/pose-demo", **options: Any) -> int:
         """Synthetic stick figures -> simple_pose_resnet18_v1b from scratch -> OKS AP, drawings, summary."""
