@@ -1,7 +1,7 @@
 """cvcore: a plugin-based computer-vision toolkit on MXNet Gluon."""
-from ._threads import set_default_threads
+from ._environment import set_mxnet_defaults
 
-set_default_threads()  # before anything imports mxnet
+set_mxnet_defaults()  # before anything imports mxnet
 
 from .component import Component  # noqa: E402
 from .errors import (  # noqa: E402

@@ -8,11 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from . import _threads
-
-_threads.set_default_threads()
-
-from .errors import ConfigError, CvcoreError  # noqa: E402
+from .errors import ConfigError, CvcoreError  # importing the cvcore package set MXNet's defaults
 
 
 def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
@@ -100,6 +96,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     import logging
 
+    from .files import write_json
     from .pipeline import Pipeline
     from .train import TrainingInterrupted
 
@@ -130,8 +127,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0  # under `cvcore launch`, worker 0 saves and reports
     pipeline.options["train"] = {**configured, **{k: v for k, v in train_options.items() if k != "resume"}}
     pipeline.save(out)
-    print(json.dumps(history, indent=2))
-    print(f"saved the trained pipeline to {out}")
+    if args.json:
+        write_json(args.json, history, indent=2)
+    validated = ", ".join(f"{k} {v:.4f}" for k, v in history.items() if k.startswith("val_") and isinstance(v, float))
+    print(f"saved the trained pipeline to {out} after {history['epoch']} epochs" + (f" ({validated})" if validated else ""))
     return 0
 
 
@@ -362,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="directory for checkpoints, train.jsonl and the trained pipeline "
                                  "(default: [train] out_dir, else runs/<config name>)")
     p.add_argument("--epochs", type=int)
+    p.add_argument("--json", help="also write the run's history (every epoch's record) to this JSON file")
     p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CHECKPOINT",
                    help="continue from the latest checkpoint in --out (or from CHECKPOINT); exact, as if never stopped")
     settings(p, "training option overriding [train]")

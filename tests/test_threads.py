@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from cvcore._threads import usable_cores
+from cvcore._environment import usable_cores
 
 
 def python(code: str, **env_changes) -> subprocess.CompletedProcess:

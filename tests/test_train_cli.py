@@ -25,9 +25,9 @@ def train(capsys, *argv):
 
 def test_train_interrupted_then_resumed_equals_a_straight_run(capsys, tmp_path, tinynet, color_folders, monkeypatch):
     config = write_config(tmp_path / "colors.toml", color_folders)
-    code, out, _ = train(capsys, str(config), "--out", str(tmp_path / "straight"))
+    code, out, _ = train(capsys, str(config), "--out", str(tmp_path / "straight"), "--json", str(tmp_path / "straight.json"))
     assert code == 0
-    straight = json.loads(out[: out.rindex("}") + 1])
+    straight = json.loads((tmp_path / "straight.json").read_text())
 
     reads = {"count": 0}
     original = ImageFolderDataset.__getitem__
@@ -45,9 +45,9 @@ def test_train_interrupted_then_resumed_equals_a_straight_run(capsys, tmp_path, 
     assert "saved checkpoint" in err and f"cvcore train {config} --out {split} --resume" in err
     monkeypatch.undo()
 
-    code, out, err = train(capsys, str(config), "--out", str(split), "--resume")
+    code, out, err = train(capsys, str(config), "--out", str(split), "--resume", "--json", str(tmp_path / "resumed.json"))
     assert code == 0 and "resumed from" in err and "step-00000004" in err
-    resumed = json.loads(out[: out.rindex("}") + 1])
+    resumed = json.loads((tmp_path / "resumed.json").read_text())
     assert resumed["history"] == [{**e, "seconds": r["seconds"], "samples_per_sec": r["samples_per_sec"]}
                                   for e, r in zip(straight["history"], resumed["history"])]
     expected, got = mx.nd.load(str(tmp_path / "straight" / "model.params")), mx.nd.load(str(split / "model.params"))
@@ -62,3 +62,17 @@ def test_train_without_resume_refuses_to_mix_runs(capsys, tmp_path, tinynet, col
     assert train(capsys, str(config), "--out", str(tmp_path / "run"), "--epochs", "1")[0] == 0
     code, _, err = train(capsys, str(config), "--out", str(tmp_path / "run"), "--epochs", "1")
     assert code == 1 and "already holds checkpoints" in err and "--resume" in err
+
+
+def test_training_prints_one_line_per_epoch_and_no_dump(capfd, tmp_path, tinynet, color_folders):
+    config = write_classification_config(tmp_path / "colors.toml", color_folders, size=16, epochs=2, batch_size=12,
+                                         hybridize=True, progress=True)
+    mx.random.seed(0)
+    assert main(["train", str(config), "--out", str(tmp_path / "run")]) == 0
+    out, err = capfd.readouterr()  # file descriptors: MXNet's C++ log lines too
+    lines = out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines[:2]] == ["epoch 1/2", "epoch 2/2"]
+    assert all("loss " in line and "val_top1 " in line and " min (" in line for line in lines[:2])
+    assert lines[2].startswith(f"saved the trained pipeline to {tmp_path / 'run'} after 2 epochs (val_top1 ")
+    assert len(lines) == 3 and "{" not in out
+    assert "Subgraph backend" not in err

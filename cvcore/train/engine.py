@@ -7,6 +7,7 @@ Ctrl-C. One update is a :class:`~cvcore.train.step.SupervisedStep`.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -18,7 +19,7 @@ from .config import TrainConfig
 from .data import make_loader
 from .guards import DivergenceGuard, TrainingDiverged
 from .interrupt import StopRequest, TrainingInterrupted
-from .logs import JsonLinesLog, Throughput
+from .logs import JsonLinesLog, Throughput, epoch_summary
 from .optim import create_kvstore, make_trainer
 from .seeding import seed_devices
 from .schedules import LRSchedule
@@ -182,6 +183,9 @@ class Engine:
             record.update({f"val_{name}": value for name, value in values.items()})
         state.finish_epoch(record)
         self.log.write("epoch", **record)
+        if config.progress and self.writes:
+            minutes = sum(entry.get("seconds", 0.0) for entry in state.history) / 60
+            tqdm.write(epoch_summary(record, config.epochs, minutes), file=sys.stdout)
         for callback in config.callbacks:
             callback.on_epoch_end(state, record)
         self._save()

@@ -50,3 +50,12 @@ class Throughput:
     @property
     def rate(self) -> float:
         return self.samples / max(self.seconds, 1e-9)
+
+
+def epoch_summary(record: dict[str, Any], epochs: int, minutes_so_far: float) -> str:
+    """One line for a finished epoch: loss, validation metrics, learning rate, speed and minutes."""
+    values = [f"loss {record['loss']:.4f}"]
+    values += [f"{key} {value:.4f}" for key, value in record.items() if key.startswith("val_") and isinstance(value, float)]
+    values += [f"lr {record['lr']:.3g}", f"{record['samples_per_sec']:.1f} samples/s",
+               f"{record['seconds'] / 60:.1f} min ({minutes_so_far:.1f} in all)"]
+    return f"epoch {record['epoch']}/{epochs}: " + ", ".join(values)

@@ -75,7 +75,7 @@ RUNTIME_SUFFIX = ".runtime.json"
 
 def default_threads() -> int:
     """The thread count MXNet uses here (``OMP_NUM_THREADS``, which cvcore sets), so contenders are compared fairly."""
-    from cvcore._threads import usable_cores
+    from cvcore._environment import usable_cores
 
     value = os.environ.get("OMP_NUM_THREADS", "")
     return int(value) if value.isdigit() and int(value) > 0 else usable_cores()
