@@ -426,11 +426,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     name = f"cvcore {getattr(args, 'verb', args.command)}"
 
-    def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-        print(f"{name}: warning: {message}", file=sys.stderr)
+    def format_warning(message, category, filename, lineno, line=None) -> str:
+        return f"{name}: warning: {message}\n"
 
     with warnings.catch_warnings():
-        warnings.showwarning = show_warning  # one readable line, not the source location of the warning
+        warnings.formatwarning = format_warning  # one readable line, not the source location of the warning
         return _run(args, name)
 
 
