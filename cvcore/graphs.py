@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import mxnet as mx
 from mxnet import gluon
 
-from .weights import WeightsError, read_params
+from .weights import WeightsError, describe_non_finite, non_finite, read_params
 
 
 def graph_files(prefix: str | os.PathLike) -> tuple[Path, Path]:
@@ -85,6 +85,9 @@ def check_graph(prefix: str | os.PathLike, inputs: Sequence[str] = ("data",)) ->
     if missing:
         raise WeightsError(f"{params_file} lacks {len(missing)} of the {len(needed)} parameters its graph {symbol_file.name} reads "
                            f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}): it would not load back.")
+    broken = non_finite(stored)
+    if broken:
+        raise WeightsError(f"{params_file}: {describe_non_finite(broken, len(stored))}; the network it was made from had diverged.")
 
 
 def load_graph(prefix: str | os.PathLike, ctx: list) -> gluon.SymbolBlock:

@@ -434,7 +434,7 @@ class Pipeline:
         if net is self.net:
             self.materialize()
         net.save_parameters(str(path))
-        weights.check_fits(net, path)
+        weights.check_fits(net, path)  # refuses non-finite values too: a diverged model is never saved as a result
 
     def _write_graph(self, prefix: Path) -> None:
         """The deployed network's files at ``prefix``: MXNet's symbol and parameters, or the network's own format."""

@@ -115,6 +115,24 @@ def read_params(path: str | os.PathLike) -> dict:
     return {key.split(":", 1)[1] if key[:4] in ("arg:", "aux:") else key: value for key, value in loaded.items()}
 
 
+def non_finite(arrays: Mapping) -> list[str]:
+    """The names of the ``arrays`` (NDArrays) holding a NaN or an infinity; one device synchronisation for all."""
+    import mxnet as mx
+
+    names = [name for name, array in arrays.items() if array is not None and array.size]
+    if not names:
+        return []
+    flags = mx.nd.concat(*[mx.nd.contrib.isfinite(arrays[name].astype("float32")).min().reshape((1,)).as_in_context(mx.cpu())
+                           for name in names], dim=0).asnumpy()
+    return [name for name, finite in zip(names, flags) if not finite]
+
+
+def describe_non_finite(names: list[str], total: int) -> str:
+    """``"3 of 102 arrays hold NaN or infinite values (a, b, c)"``."""
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    return f"{len(names)} of {total} arrays hold NaN or infinite values ({shown})"
+
+
 def rename(params: Mapping, name_map: Mapping[str, str]) -> dict:
     """Rename keys by prefix: ``{"fc.": "head.fc."}`` maps ``fc.weight`` to ``head.fc.weight``."""
     if not name_map:
@@ -152,14 +170,17 @@ def assign(net: "Block", params: Mapping, source: str | os.PathLike, *, ctx=None
     import mxnet as mx
 
     ours = _check_names_and_shapes(net, params, source)
+    _check_finite(params, source)
     ctx = ctx or mx.cpu()
     for name, param in ours.items():
         param._load_init(params[name], ctx, cast_dtype=True, dtype_source="current")
 
 
 def check_fits(net: "Block", path: str | os.PathLike) -> None:
-    """Raise :class:`WeightsError` naming ``path`` unless the file holds exactly ``net``'s parameters, of their shapes."""
-    _check_names_and_shapes(net, read_params(path), path)
+    """Raise :class:`WeightsError` naming ``path`` unless the file holds exactly ``net``'s parameters, finite and of their shapes."""
+    params = read_params(path)
+    _check_names_and_shapes(net, params, path)
+    _check_finite(params, path)
 
 
 def _check_names_and_shapes(net: "Block", params: Mapping, source: str | os.PathLike) -> dict:
@@ -174,6 +195,13 @@ def _check_names_and_shapes(net: "Block", params: Mapping, source: str | os.Path
     if missing or unexpected or wrong:
         raise WeightsError(_mismatch_message(Path(source), missing, unexpected, wrong))
     return ours
+
+
+def _check_finite(params: Mapping, source: str | os.PathLike) -> None:
+    broken = non_finite(params)
+    if broken:
+        raise WeightsError(f"{source}: {describe_non_finite(broken, len(params))}. The model diverged when it was trained "
+                           "and cannot give meaningful results; retrain it (lower lr, warmup, clip_gradient_norm).")
 
 
 def _shape_fits(ours: tuple, theirs: tuple) -> bool:

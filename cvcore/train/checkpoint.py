@@ -31,10 +31,12 @@ import mxnet as mx
 from mxnet import gluon
 
 from ..errors import ConfigError, CvcoreError
+from ..weights import describe_non_finite, non_finite, read_params
 
 FORMAT = 1
 NAME = re.compile(r"^step-(\d{8})$")
 TEMP_PREFIX = ".writing-"
+DIVERGED_SUFFIX = ".diverged"
 PARAMS, REPLICAS, TRAINER, STATE = "model.params", "replicas.params", "trainer.states", "state.json"
 
 
@@ -113,6 +115,14 @@ class Checkpoints:
         return final
 
 
+    def set_aside(self, checkpoint: Path) -> Path:
+        """Rename a checkpoint known to be bad to ``NAME.diverged``: kept for a look, never resumed from."""
+        target = checkpoint.with_name(f"{checkpoint.name}{DIVERGED_SUFFIX}")
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(checkpoint, target)
+        return target
+
+
 def find_resume_point(resume: bool | str, directory: Path | None) -> Path | None:
     """The checkpoint ``resume`` names: ``True``, the latest in ``directory`` (None if none); a path, that
     checkpoint or the latest in that directory (or in its ``checkpoints/``)."""
@@ -159,6 +169,10 @@ def load(path: Path, net: gluon.Block, trainer: gluon.Trainer, contexts: list[mx
             f"Checkpoint {path} cannot be resumed exactly: {changes}. "
             "Resume with the original settings, or start a new run in another out_dir."
         )
+    params = read_params(path / PARAMS)
+    broken = non_finite(params)
+    if broken:
+        raise CheckpointError(f"Checkpoint {path}: {describe_non_finite(broken, len(params))}; resume from an earlier one.")
     net.load_parameters(str(path / PARAMS), ctx=contexts)
     trainer.load_states(str(path / TRAINER))  # starts the kvstore, which copies device 0's parameters everywhere
     if len(contexts) > 1 and saved.get("contexts") == len(contexts):

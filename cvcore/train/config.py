@@ -43,7 +43,9 @@ class TrainConfig:
         ``teacher`` (a Pipeline, saved pipeline directory or zoo name) with
         ``temperature`` and ``hard_weight``.
     Guards
-        ``clip_gradient_norm`` (cap on the global L2 norm of the mean gradient).
+        ``clip_gradient_norm`` (cap on the global L2 norm of the mean gradient),
+        ``max_loss_ratio`` (a batch loss above this multiple of the largest of the
+        first 10 steps stops training as diverged; 0 turns the check off).
     Output
         ``out_dir`` (checkpoints and ``train.jsonl``), ``log_file``, ``log_every``
         (steps), ``progress``, ``checkpoint_every`` (steps; epochs always end
@@ -80,6 +82,7 @@ class TrainConfig:
     hard_weight: float = 0.5
 
     clip_gradient_norm: float | None = None
+    max_loss_ratio: float = 1000.0
 
     out_dir: str | None = None
     log_file: str | None = None
@@ -123,6 +126,8 @@ class TrainConfig:
             raise ConfigError(f"kvstore = {self.kvstore!r} is not one of {', '.join(KVSTORES)} or \"none\".")
         if not 0.0 <= self.hard_weight <= 1.0:
             raise ConfigError(f"hard_weight must be in [0, 1], got {self.hard_weight}.")
+        if not self.max_loss_ratio >= 0:
+            raise ConfigError(f"max_loss_ratio must be zero (off) or positive, got {self.max_loss_ratio}.")
         if self.clip_gradient_norm is not None and not self.clip_gradient_norm > 0:
             raise ConfigError(f"clip_gradient_norm must be positive, got {self.clip_gradient_norm}.")
         if self.resume is True and not self.out_dir:

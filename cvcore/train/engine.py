@@ -17,10 +17,11 @@ from ..errors import ConfigError
 from .checkpoint import Checkpoints, TrainState, find_resume_point, load
 from .config import TrainConfig
 from .data import make_loader
-from .guards import DivergenceGuard, TrainingDiverged
+from ..weights import describe_non_finite, non_finite
+from .guards import ADVICE, DivergenceGuard, TrainingDiverged
 from .interrupt import StopRequest, TrainingInterrupted
 from .logs import JsonLinesLog, Throughput, epoch_summary
-from .optim import create_kvstore, make_trainer
+from .optim import create_kvstore, make_trainer, optimizer_states
 from .seeding import seed_devices
 from .schedules import LRSchedule
 from .step import SupervisedStep
@@ -74,7 +75,9 @@ class Engine:
         self.log = JsonLinesLog((config.log_file or (out / LOG_FILE if out else None)) if self.writes else None)
         self.state = TrainState()
         self.last_checkpoint: Path | None = None
-        self.guard = DivergenceGuard(self._where)
+        self.good_checkpoint: Path | None = None
+        """The latest checkpoint whose weights then gave a sane loss: where a diverged run can resume from."""
+        self.guard = DivergenceGuard(self._where, config.max_loss_ratio)
 
     def run(self, train_data: Any, val_data: Any = None) -> dict[str, Any]:
         config, pipeline = self.config, self.pipeline
@@ -95,10 +98,11 @@ class Engine:
             try:
                 while self.state.epochs_done < config.epochs:
                     self._train_epoch(val_data, stop)
+                self._check_finite()
             except KeyboardInterrupt:
                 raise self._interrupted() from None
             except TrainingDiverged as exc:
-                self.log.write("diverged", message=str(exc))
+                self._diverged(exc)
                 raise
         history = list(self.state.history)
         return {**history[-1], "history": history, "rank": self.workers.rank,
@@ -141,7 +145,8 @@ class Engine:
             lr = self.schedule(state.global_step)
             self.trainer.set_learning_rate(lr)
             loss_sum, samples = self.step.forward_backward(batch, global_step=state.global_step, mix=mix)
-            self.guard.check("loss", loss_sum)
+            self.guard.check_loss(loss_sum / samples)
+            self.good_checkpoint = self.last_checkpoint  # its weights just gave this sane loss
             grad_norm = self.step.update(samples)
             state.advance(loss_sum, samples)
 
@@ -191,10 +196,32 @@ class Engine:
         self._save()
 
     # -- checkpoints, interruption, messages -------------------------------------------------------
+    def _check_finite(self) -> None:
+        """Raise :class:`TrainingDiverged` when a weight or an optimizer state is no longer finite.
+
+        A finite loss does not prove finite weights: the update after it can overflow. So this runs
+        before every checkpoint and at the end of training, and no checkpoint or result holds such weights.
+        """
+        arrays = {name: param.data(self.pipeline.ctx[0]) for name, param in self.pipeline.net._collect_params_with_prefix().items()}
+        arrays.update(optimizer_states(self.trainer))
+        broken = non_finite(arrays)
+        if broken:
+            message = (f"Training diverged: after {self._describe()} {describe_non_finite(broken, len(arrays))}; "
+                       "nothing was saved from this point")
+            message += self._good_checkpoint()
+            raise TrainingDiverged(f"{message}. {ADVICE}.")
+
     def _save(self) -> None:
         if self.checkpoints is not None and self.state.global_step > 0:
+            self._check_finite()
             self.last_checkpoint = self.checkpoints.save(self.pipeline.net, self.trainer, self.pipeline.ctx, self.state,
                                                          {**self.replay, "contexts": len(self.pipeline.ctx)})
+
+    def _diverged(self, error: TrainingDiverged) -> None:
+        """Log the divergence; a checkpoint whose weights gave the diverged step is set aside, so resume skips it."""
+        if self.checkpoints is not None and self.last_checkpoint not in (None, self.good_checkpoint):
+            self.checkpoints.set_aside(self.last_checkpoint)
+        self.log.write("diverged", message=str(error))
 
     def _interrupted(self) -> TrainingInterrupted:
         self._save()
@@ -223,6 +250,9 @@ class Engine:
         s = self.state
         where = (f"epoch {s.epochs_done + 1}, batch {s.batches_done + 1}{of} (global step {s.global_step + 1}, "
                  f"lr {self.schedule(s.global_step):.4g})")
-        if self.last_checkpoint is not None:
-            where += f"; the last good checkpoint is {self.last_checkpoint} (resume from it after the change)"
-        return where
+        return where + self._good_checkpoint()
+
+    def _good_checkpoint(self) -> str:
+        if self.good_checkpoint is not None:
+            return f"; the last good checkpoint is {self.good_checkpoint} (resume from it after the change)"
+        return "; no checkpoint of this run is known to be good (start afresh after the change)" if self.last_checkpoint else ""

@@ -14,19 +14,41 @@ ADVICE = (
 )
 
 
+REFERENCE_STEPS = 10
+"""Steps whose losses set the scale a later loss is compared with."""
+
+
 class TrainingDiverged(CvcoreError):
     """The loss or the gradient norm became NaN or infinite; the step was not applied."""
 
 
 class DivergenceGuard:
-    """Raises :class:`TrainingDiverged` naming where training stands (``where()``) and what to try."""
+    """Raises :class:`TrainingDiverged` naming where training stands (``where()``) and what to try.
 
-    def __init__(self, where: Callable[[], str]) -> None:
-        self.where = where
+    Besides NaN and infinity, a batch loss above ``max_loss_ratio`` times the
+    largest loss of the run's first :data:`REFERENCE_STEPS` steps counts as
+    divergence: weights blown up by one bad update are still finite, and the
+    loss they give (1e25 where training began at 1.1) is the first sign.
+    """
+
+    def __init__(self, where: Callable[[], str], max_loss_ratio: float | None = None) -> None:
+        self.where, self.max_loss_ratio = where, max_loss_ratio
+        self.reference, self.seen = 0.0, 0
 
     def check(self, what: str, value: float) -> None:
         if not math.isfinite(value):
             raise TrainingDiverged(f"Training diverged: the {what} became {value} at {self.where()}. {ADVICE}.")
+
+    def check_loss(self, loss: float) -> None:
+        """Check one batch's mean loss: finite, and not exploded against the first steps' losses."""
+        self.check("loss", loss)
+        if self.max_loss_ratio and self.reference > 0 and loss > self.max_loss_ratio * self.reference:
+            raise TrainingDiverged(
+                f"Training diverged: the loss exploded to {loss:.4g} at {self.where()}, more than {self.max_loss_ratio:g} times "
+                f"the {self.reference:.4g} of the run's first steps (max_loss_ratio). {ADVICE}."
+            )
+        if self.seen < REFERENCE_STEPS:
+            self.reference, self.seen = max(self.reference, loss), self.seen + 1
 
 
 def global_norm(arrays: Sequence[mx.nd.NDArray]) -> float:

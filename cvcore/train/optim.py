@@ -67,3 +67,21 @@ def _broadcast_weights_now(trainer: gluon.Trainer) -> None:
     trainer._init_kvstore()
     trainer._init_params()
     mx.nd.waitall()
+
+
+def optimizer_states(trainer: gluon.Trainer) -> dict[str, mx.nd.NDArray]:
+    """The optimizer's state arrays on the first device (momenta, Adam's moments), named ``state:<param index>:<k>``."""
+    if not trainer._updaters:
+        return {}
+    found: dict[str, mx.nd.NDArray] = {}
+
+    def collect(prefix: str, state: Any) -> None:
+        if isinstance(state, mx.nd.NDArray):
+            found[prefix] = state
+        elif isinstance(state, (list, tuple)):
+            for k, item in enumerate(state):
+                collect(f"{prefix}:{k}", item)
+
+    for index, state in trainer._updaters[0].states.items():
+        collect(f"state:{index}", state)
+    return found
