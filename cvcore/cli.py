@@ -119,7 +119,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"cvcore train: {exc}", file=sys.stderr)
         if exc.checkpoint:
             print(f"continue with: cvcore train {args.config} --out {out} --resume", file=sys.stderr)
-        return 130
+        return 128 + exc.signal  # 130 after Ctrl-C, 143 after SIGTERM, as a shell reports a process the signal ended
     finally:
         engine_log.removeHandler(notices)
         engine_log.setLevel(level)

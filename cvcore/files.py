@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from .errors import CvcoreError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -41,3 +43,16 @@ def write_json(path: str | os.PathLike, data: Any, **dump_options: Any) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, **dump_options))
     return Path(path)
+
+
+def require_writable(directory: str | os.PathLike) -> Path:
+    """Create ``directory`` if needed and prove that files can be written in it; a :class:`CvcoreError` says why not."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=directory, prefix=".cvcore-write-test-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CvcoreError(f"Cannot write into {directory}: {exc.strerror or exc}. Choose another output folder.") from exc
+    return directory

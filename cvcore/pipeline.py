@@ -14,8 +14,9 @@ from mxnet import gluon
 
 from . import weights
 from .config import PART_KINDS, merge_config, read_config, relative_paths
-from .graphs import load_graph, write_graph
 from .errors import ConfigError, CvcoreError, IncompatiblePartsError, UnknownComponentError
+from .files import require_writable
+from .graphs import load_graph, write_graph
 from .nn.assembled import AssembledNet
 from .options import check_call, check_keys
 from .plugins import get
@@ -408,8 +409,7 @@ class Pipeline:
         """
         import tomli_w
 
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        directory = require_writable(directory)
         config = relative_paths(self.config(), directory)
         if self.deployed:
             config["deployed"] = self.deployed
@@ -426,6 +426,8 @@ class Pipeline:
                 stale.unlink(missing_ok=True)
             for item in staging.iterdir():
                 os.replace(item, directory / item.name)
+        except (OSError, mx.base.MXNetError) as exc:  # a full disk: what was there before stays as it was
+            raise CvcoreError(f"Could not save the pipeline to {directory}: {str(exc).splitlines()[0]}") from exc
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return directory

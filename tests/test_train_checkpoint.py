@@ -12,7 +12,7 @@ from mxnet import gluon
 import cvcore
 from cvcore.pipeline import Pipeline
 from cvcore.train import Callback, TrainingInterrupted
-from cvcore.train.checkpoint import Checkpoints
+from cvcore.train.checkpoint import CheckpointError, Checkpoints
 
 OPTIONS = dict(batch_size=12, lr=0.05, progress=False)  # 3 steps per epoch
 
@@ -49,7 +49,9 @@ def test_a_crash_while_writing_leaves_the_previous_checkpoint_loadable(tinynet, 
         raise OSError("No space left on device")
 
     monkeypatch.setattr(gluon.Trainer, "save_states", crash_mid_write)
-    with pytest.raises(OSError, match="No space left"):
+    latest = tmp_path / "checkpoints" / "step-00000003"
+    with pytest.raises(CheckpointError, match=f"Could not write checkpoint .*step-00000006: No space left on device. "
+                                              f"The earlier checkpoints are intact \\(latest: {latest}\\)"):
         small_pipeline(color_folders).fit(epochs=2, resume=True, out_dir=str(tmp_path), **OPTIONS)
     monkeypatch.undo()
     assert checkpoint_names(tmp_path) == ["step-00000003"]  # nothing half-written is visible
@@ -60,6 +62,65 @@ def test_a_crash_while_writing_leaves_the_previous_checkpoint_loadable(tinynet, 
     assert Checkpoints(tmp_path / "checkpoints").latest().name == "step-00000003" and not killed.exists()
     history = small_pipeline(color_folders).fit(epochs=2, resume=True, out_dir=str(tmp_path), **OPTIONS)
     assert history["step"] == 6 and [e["epoch"] for e in history["history"]] == [1, 2]
+
+
+def test_mxnet_failing_to_write_is_a_named_error_too(tinynet, color_folders, tmp_path, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise mx.base.MXNetError("[12:00:00] src/io/local_filesys.cc:209: Check failed: std::fwrite(...) == size")
+
+    monkeypatch.setattr(mx.nd, "save", full_disk)
+    with pytest.raises(CheckpointError, match="Could not write checkpoint .*step-00000003: .*Check failed.*No earlier checkpoint"):
+        small_pipeline(color_folders).fit(epochs=1, out_dir=str(tmp_path), **OPTIONS)
+    with pytest.raises(cvcore.CvcoreError, match=f"Could not save the pipeline to {tmp_path / 'saved'}: .*Check failed"):
+        small_pipeline(color_folders).save(tmp_path / "saved")
+
+
+def test_an_out_dir_that_cannot_be_written_is_named_before_training(tinynet, color_folders, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(cvcore.CvcoreError, match=f"Cannot write into {tmp_path / 'a-file' / 'run'}: Not a directory"):
+        small_pipeline(color_folders).fit(epochs=1, out_dir=str(tmp_path / "a-file" / "run"), **OPTIONS)
+    with pytest.raises(cvcore.CvcoreError, match="Cannot write into"):
+        small_pipeline(color_folders).save(tmp_path / "a-file" / "saved")
+
+
+class SendSigterm(Callback):
+    def on_step_end(self, state, record):
+        if state.global_step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_sigterm_saves_a_checkpoint_as_ctrl_c_does(tinynet, color_folders, tmp_path):
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(TrainingInterrupted) as stopped:
+        small_pipeline(color_folders).fit(epochs=2, out_dir=str(tmp_path), callbacks=[SendSigterm()], **OPTIONS)
+    assert stopped.value.signal == signal.SIGTERM and "by SIGTERM" in str(stopped.value)
+    assert stopped.value.checkpoint == str(tmp_path / "checkpoints" / "step-00000002")
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert small_pipeline(color_folders).fit(epochs=2, resume=True, out_dir=str(tmp_path), **OPTIONS)["step"] == 6
+
+
+def test_cvcore_train_stopped_by_sigterm_exits_143_with_a_checkpoint(tmp_path, color_folders):
+    """A real process, as a scheduler stops it: SIGTERM while it trains."""
+    import subprocess
+    import sys
+    import time
+
+    from conftest import write_classification_config
+
+    config = write_classification_config(tmp_path / "c.toml", color_folders, size=64, epochs=200, batch_size=4)
+    config.write_text(config.read_text().replace('name = "tinynet"', 'name = "resnet18_v1b"'))
+    process = subprocess.Popen([sys.executable, "-m", "cvcore.cli", "train", str(config), "--out", str(tmp_path / "run")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "run" / "train.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (log.is_file() and '"event": "start"' in log.read_text()):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 143, err
+    assert "by SIGTERM" in err and "--resume" in err
+    assert checkpoint_names(tmp_path / "run")
 
 
 class SendCtrlC(Callback):

@@ -91,6 +91,20 @@ class Checkpoints:
         final = self.directory / f"step-{state.global_step:08d}"
         if final.exists():
             return final
+        try:
+            self._write(final, net, trainer, contexts, state, meta)
+        except (OSError, mx.base.MXNetError) as exc:  # a full disk, a folder made read-only under the run
+            latest = self.latest()
+            raise CheckpointError(
+                f"Could not write checkpoint {final}: {str(exc).splitlines()[0]}. "
+                + (f"The earlier checkpoints are intact (latest: {latest})." if latest else "No earlier checkpoint exists.")
+            ) from exc
+        for old in self.all()[:-self.keep]:
+            shutil.rmtree(old, ignore_errors=True)
+        return final
+
+    def _write(self, final: Path, net: gluon.Block, trainer: gluon.Trainer, contexts: list[mx.Context],
+               state: TrainState, meta: dict[str, Any]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.directory))
         os.chmod(staging, 0o755)  # mkdtemp's 0700 would make the checkpoint private
@@ -110,9 +124,6 @@ class Checkpoints:
             _fsync(self.directory)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        for old in self.all()[:-self.keep]:
-            shutil.rmtree(old, ignore_errors=True)
-        return final
 
 
     def set_aside(self, checkpoint: Path) -> Path:

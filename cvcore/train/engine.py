@@ -7,6 +7,7 @@ Ctrl-C. One update is a :class:`~cvcore.train.step.SupervisedStep`.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from tqdm import tqdm
 
 from ..errors import ConfigError
+from ..files import require_writable
 from .checkpoint import Checkpoints, TrainState, find_resume_point, load
 from .config import TrainConfig
 from .data import make_loader
@@ -71,6 +73,8 @@ class Engine:
         self.trainer = make_trainer(pipeline.net, config, kvstore)
         self.writes = self.workers.rank == 0
         out = Path(config.out_dir) if config.out_dir else None
+        if out is not None and self.writes:
+            require_writable(out)
         self.checkpoints = Checkpoints(out / CHECKPOINT_DIR, config.keep_checkpoints) if out and self.writes else None
         self.log = JsonLinesLog((config.log_file or (out / LOG_FILE if out else None)) if self.writes else None)
         self.state = TrainState()
@@ -99,6 +103,8 @@ class Engine:
                 while self.state.epochs_done < config.epochs:
                     self._train_epoch(val_data, stop)
                 self._check_finite()
+            except TrainingInterrupted:
+                raise
             except KeyboardInterrupt:
                 raise self._interrupted() from None
             except TrainingDiverged as exc:
@@ -169,7 +175,7 @@ class Engine:
             if config.checkpoint_every and state.global_step % config.checkpoint_every == 0 and not ends_epoch:
                 self._save()  # the epoch's own checkpoint follows at once otherwise
             if stop.requested:
-                raise KeyboardInterrupt
+                raise self._interrupted(stop.requested)
         bar.close()
         self._finish_epoch(val_data, epoch_meter)
 
@@ -223,9 +229,11 @@ class Engine:
             self.checkpoints.set_aside(self.last_checkpoint)
         self.log.write("diverged", message=str(error))
 
-    def _interrupted(self) -> TrainingInterrupted:
+    def _interrupted(self, signum: int = signal.SIGINT) -> TrainingInterrupted:
         self._save()
         where = self._describe()
+        if signum != signal.SIGINT:
+            where += f" by {signal.Signals(signum).name}"
         if self.last_checkpoint is not None:
             message = (f"Training interrupted at {where}; saved checkpoint {self.last_checkpoint}. "
                        f"Continue with resume=True (same out_dir) or resume={str(self.last_checkpoint)!r}.")
@@ -234,7 +242,7 @@ class Engine:
                       "set out_dir to keep checkpoints" if self.checkpoints is None else "no step was trained yet")
             message = f"Training interrupted at {where}; nothing was saved ({reason})."
         self.log.write("interrupted", checkpoint=str(self.last_checkpoint) if self.last_checkpoint else None, **self._position())
-        return TrainingInterrupted(message, str(self.last_checkpoint) if self.last_checkpoint else None)
+        return TrainingInterrupted(message, str(self.last_checkpoint) if self.last_checkpoint else None, signum)
 
     def _position(self) -> dict[str, int]:
         return {"epoch": self.state.epochs_done + 1, "batch": self.state.batches_done, "step": self.state.global_step}
