@@ -11,7 +11,7 @@ from mxnet import gluon
 
 import cvcore
 from cvcore.pipeline import Pipeline
-from cvcore.train import Callback, TrainingInterrupted
+from cvcore.train import Callback, TrainingInterrupted, ValidationFailedWarning
 from cvcore.train.checkpoint import CheckpointError, Checkpoints
 
 OPTIONS = dict(batch_size=12, lr=0.05, progress=False)  # 3 steps per epoch
@@ -174,3 +174,26 @@ def test_a_new_run_refuses_an_out_dir_with_checkpoints(tinynet, color_folders, t
         small_pipeline(color_folders).fit(epochs=1, out_dir=str(tmp_path), **OPTIONS)
     with pytest.raises(cvcore.ConfigError, match="cannot be resumed exactly: batch_size 12 -> 6"):
         small_pipeline(color_folders).fit(epochs=2, resume=True, out_dir=str(tmp_path), **{**OPTIONS, "batch_size": 6})
+
+
+def test_a_failing_validation_costs_no_training(tinynet, color_folders, tmp_path):
+    pipeline = small_pipeline(color_folders)
+    train, val = pipeline.task.dataset(pipeline, "train"), pipeline.task.dataset(pipeline, "val")
+
+    class BrokenVal(gluon.data.Dataset):
+        def __len__(self):
+            return len(val)
+
+        def __getitem__(self, index):
+            raise IndexError("boolean index did not match indexed array along dimension 0; dimension is 17 but ...")
+
+    with pytest.warns(ValidationFailedWarning, match="after epoch 1 failed.*step-00000003.*IndexError: boolean index"):
+        history = pipeline.fit(train, BrokenVal(), epochs=2, out_dir=str(tmp_path), **OPTIONS)
+    assert history["epoch"] == 2 and "IndexError" in history["val_error"]
+    assert checkpoint_names(tmp_path) == ["step-00000003", "step-00000006"]  # each epoch's checkpoint was written
+
+
+def test_validation_results_reach_the_epochs_checkpoint(tinynet, color_folders, tmp_path):
+    small_pipeline(color_folders).fit(epochs=1, out_dir=str(tmp_path), **OPTIONS)
+    saved = json.loads((tmp_path / "checkpoints" / "step-00000003" / "state.json").read_text())
+    assert "val_top1" in saved["state"]["history"][0]  # written before validation, completed after it

@@ -8,7 +8,7 @@ Modules: ``engine`` (the loop), ``step`` (one update), ``config`` (options),
 ``schedules`` (learning rate), ``tricks`` (no bias decay, mixup, distillation),
 ``guards`` (clipping, divergence), ``checkpoint`` (atomic save, exact resume),
 ``data`` (seeded sampler and loaders), ``seeding``, ``logs``, ``interrupt``
-(Ctrl-C), ``optim`` (Trainer over a kvstore), ``evaluation``, ``launch``.
+(Ctrl-C, SIGTERM), ``optim`` (Trainer over a kvstore), ``evaluation``, ``launch``.
 Names are imported lazily so that ``cvcore launch`` never loads MXNet.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
-    "fit": "engine", "Callback": "engine",
+    "fit": "engine", "Callback": "engine", "ValidationFailedWarning": "engine",
     "evaluate": "evaluation",
     "make_loader": "data",
     "TrainConfig": "config",

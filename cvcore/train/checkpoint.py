@@ -31,6 +31,7 @@ import mxnet as mx
 from mxnet import gluon
 
 from ..errors import ConfigError, CvcoreError
+from ..files import atomic_path
 from ..weights import describe_non_finite, non_finite, read_params
 
 FORMAT = 1
@@ -125,6 +126,12 @@ class Checkpoints:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
+
+    def update_state(self, checkpoint: Path, state: dict[str, Any]) -> None:
+        """Replace the training state recorded in ``checkpoint`` (the epoch's validation results, added after it was written)."""
+        saved = json.loads((checkpoint / STATE).read_text())
+        with atomic_path(checkpoint / STATE) as tmp:
+            tmp.write_text(json.dumps({**saved, "state": state}, indent=1))
 
     def set_aside(self, checkpoint: Path) -> Path:
         """Rename a checkpoint known to be bad to ``NAME.diverged``: kept for a look, never resumed from."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import warnings
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -36,6 +38,10 @@ logger = logging.getLogger(__name__)
 
 LOG_FILE = "train.jsonl"
 CHECKPOINT_DIR = "checkpoints"
+
+
+class ValidationFailedWarning(UserWarning):
+    """Validation raised an error after an epoch; training went on from that epoch's checkpoint."""
 
 
 class Callback:
@@ -188,18 +194,31 @@ class Engine:
             "lr": self.schedule(max(state.global_step - 1, 0)),
             "samples_per_sec": meter.rate, "seconds": meter.seconds,
         }
-        if val_data is not None and (epoch % config.val_every == 0 or epoch == config.epochs):
-            values = self.pipeline.task.evaluate(self.pipeline, val_data, batch_size=config.batch_size,
-                                                 num_workers=config.num_workers)
-            record.update({f"val_{name}": value for name, value in values.items()})
         state.finish_epoch(record)
+        self._save()  # the epoch's training is safe before validation runs
+        if val_data is not None and (epoch % config.val_every == 0 or epoch == config.epochs):
+            record.update(self._validate(val_data))  # record is the history's entry: the checkpoint gets it next
+            if self.last_checkpoint is not None and self.writes:
+                self.checkpoints.update_state(self.last_checkpoint, asdict(state))
         self.log.write("epoch", **record)
         if config.progress and self.writes:
             minutes = sum(entry.get("seconds", 0.0) for entry in state.history) / 60
             tqdm.write(epoch_summary(record, config.epochs, minutes), file=sys.stdout)
         for callback in config.callbacks:
             callback.on_epoch_end(state, record)
-        self._save()
+
+    def _validate(self, val_data: Any) -> dict[str, Any]:
+        """``val_<metric>`` values; a validation that fails is reported (``val_error``) and training goes on."""
+        try:
+            values = self.pipeline.task.evaluate(self.pipeline, val_data, batch_size=self.config.batch_size,
+                                                 num_workers=self.config.num_workers)
+        except Exception as exc:  # a bad val file must not cost the epoch just trained (its checkpoint is written)
+            message = f"{type(exc).__name__}: {exc}"
+            warnings.warn(f"Validation after epoch {self.state.epochs_done} failed and was skipped; training goes on "
+                          f"(checkpoint {self.last_checkpoint or 'not kept: no out_dir'}). {message}", ValidationFailedWarning,
+                          stacklevel=2)
+            return {"val_error": message}
+        return {f"val_{name}": value for name, value in values.items()}
 
     # -- checkpoints, interruption, messages -------------------------------------------------------
     def _check_finite(self) -> None:

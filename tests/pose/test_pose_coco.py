@@ -81,20 +81,25 @@ def test_unusable_instances_are_skipped_with_one_counted_warning_per_reason(tmp_
         annotation(2, iscrowd=1), annotation(12, iscrowd=1),
         annotation(3, labeled=0), annotation(4, bbox=(5, 5, 0, 10)), annotation(14, bbox=(70, 5, 10, 10)),
         {**annotation(5), "keypoints": keypoints(5, length=48)},
-        {**annotation(7), "category_id": 2},  # not a person: ignored without a word
+        {**annotation(7), "category_id": 2},  # not a person
+        {**annotation(8), "keypoints": [3.0 if i % 3 == 2 else 10.0 for i in range(51)]},  # visibility 3
     ]
     path = write_dataset(tmp_path, "val", annotations)
     with pytest.warns(SkippedAnnotationsWarning) as caught:
         dataset = COCOKeypoints(tmp_path, "val")
     assert [r["ann_id"] for r in dataset.records] == [1]
     messages = [str(w.message) for w in caught]
-    assert len(messages) == 4 and all(m.startswith(f"{path}: skipped ") for m in messages)
-    assert "2 person annotation(s) with crowd annotations (iscrowd=1) (annotation ids 2, 12)." in messages[0]
-    assert "1 person annotation(s) with keypoint arrays that are not 51 numbers long (annotation ids 5)." in messages[1]
-    assert "2 person annotation(s) with boxes of zero or negative area" in messages[2]
-    assert "(annotation ids 4, 14)." in messages[2]
-    assert "1 person annotation(s) with too few labeled keypoints (annotation ids 3)." in messages[3]
-    assert dataset.skipped_annotations == {"crowd": [2, 12], "area": [4, 14], "keypoint_length": [5], "keypoints": [3]}
+    assert len(messages) == 6 and all(m.startswith(f"{path}: skipped ") for m in messages)
+    assert "1 annotation(s) of other categories than person (annotation ids 7)." in messages[0]
+    assert "2 person annotation(s) with crowd annotations (iscrowd=1) (annotation ids 2, 12)." in messages[1]
+    assert "1 person annotation(s) with keypoint arrays that are not 51 numbers long (annotation ids 5)." in messages[2]
+    assert "1 person annotation(s) with keypoint visibility flags other than 0, 1 and 2 (annotation ids 8)." in messages[3]
+    assert "2 person annotation(s) with boxes of zero or negative area" in messages[4]
+    assert "(annotation ids 4, 14)." in messages[4]
+    assert "1 person annotation(s) with too few labeled keypoints (annotation ids 3)." in messages[5]
+    assert dataset.skipped_annotations == {"category": [7], "crowd": [2, 12], "area": [4, 14], "keypoint_length": [5],
+                                           "visibility": [8], "keypoints": [3]}
+    assert sorted(dataset.coco.getAnnIds()) == [1, 2, 12]  # the ground truth: the sample, and the crowd regions COCO ignores
 
 
 def test_min_keypoints(tmp_path):

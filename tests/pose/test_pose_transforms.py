@@ -142,7 +142,7 @@ def test_eval_transform_crops_the_padded_box_and_returns_its_meta(image):
     center, size = box_to_center_size(BOX, 0.75)
     assert data.shape == (3, 128, 96) and data.dtype == np.float32
     assert meta.dtype == np.float64
-    np.testing.assert_allclose(meta, [*center, *size, 0.8, 7])
+    np.testing.assert_allclose(meta, [*center, *size, 0.8, 7, -1])  # -1: it stands in for no unreadable image
     train = TopDownTrainTransform(INPUT, **NO_AUGMENTATION)(image, record(person()))
     np.testing.assert_array_equal(data, train[0])
     centers, sizes = meta_center_size(np.stack([meta, meta]))

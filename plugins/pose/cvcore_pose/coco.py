@@ -30,8 +30,10 @@ from .keypoints import NUM_JOINTS
 BAD_IMAGE_POLICIES = ("error", "raise", "skip")  # "raise" is the classification datasets' word for "error"
 FALLBACK_SPLITS = {"train": "train2017", "val": "val2017"}
 SKIP_REASONS = {
+    "category": "other categories than person",
     "crowd": "crowd annotations (iscrowd=1)",
     "keypoint_length": f"keypoint arrays that are not {3 * NUM_JOINTS} numbers long",
+    "visibility": "keypoint visibility flags other than 0, 1 and 2",
     "area": "boxes of zero or negative area (ground-truth boxes clipped to the image)",
     "keypoints": "too few labeled keypoints",
     "score": "detections below min_box_score",
@@ -86,7 +88,8 @@ def _validate_ground_truth(data: Any, path: Path) -> dict[int, dict]:
             raise COCOFormatError(f"{path} {problem} {key!r} list; is it a COCO keypoints annotation file?")
     if not isinstance(data.get("categories", []), list):
         raise COCOFormatError(f"{path}: 'categories' must be a list, got {type(data['categories']).__name__}.")
-    images = {}
+    images: dict[int, dict] = {}
+    first_index: dict[int, int] = {}
     for index, image in enumerate(data["images"]):
         if not (isinstance(image, dict) and isinstance(image.get("id"), int) and isinstance(image.get("file_name"), str)
                 and _number(image.get("width")) and _number(image.get("height"))):
@@ -94,7 +97,11 @@ def _validate_ground_truth(data: Any, path: Path) -> dict[int, dict]:
                 f"{path}: images[{index}] needs an integer 'id', a string 'file_name' and numeric 'width' and "
                 f"'height', got {image!r:.200}."
             )
-        images[image["id"]] = image
+        if image["id"] in images:
+            raise COCOFormatError(f"{path}: images[{index}] repeats the id {image['id']} of images[{first_index[image['id']]}]; "
+                                  "image ids must be unique (annotations find their image by it).")
+        images[image["id"]], first_index[image["id"]] = image, index
+    annotation_ids: dict[int, int] = {}
     for index, ann in enumerate(data["annotations"]):
         if not (isinstance(ann, dict) and all(isinstance(ann.get(k), int) for k in ("id", "image_id", "category_id"))):
             raise COCOFormatError(
@@ -104,6 +111,10 @@ def _validate_ground_truth(data: Any, path: Path) -> dict[int, dict]:
             raise COCOFormatError(
                 f"{path}: annotation id {ann['id']} refers to image_id {ann['image_id']}, which is not in 'images'."
             )
+        if ann["id"] in annotation_ids:
+            raise COCOFormatError(f"{path}: annotations[{index}] repeats the id {ann['id']} of annotations[{annotation_ids[ann['id']]}]; "
+                                  "annotation ids must be unique (evaluation matches by them).")
+        annotation_ids[ann["id"]] = index
     return images
 
 
@@ -125,6 +136,12 @@ def _person_category_ids(data: dict) -> set[int]:
     return ids or {1}
 
 
+def _ground_truth_annotation(ann: dict, joints: np.ndarray, box: list[float]) -> dict:
+    """``ann`` as evaluation reads it: its checked box and its keypoints, ``num_keypoints`` counted from them."""
+    return {**ann, "bbox": box, "keypoints": [float(v) for v in joints.reshape(-1)], "num_keypoints": int((joints[:, 2] > 0).sum()),
+            "area": float(ann["area"]) if _number(ann.get("area")) else float(box[2] * box[3]), "category_id": 1}
+
+
 def _quiet_coco(data: dict) -> COCO:
     """A pycocotools COCO index over already-loaded ``data`` (its progress prints swallowed)."""
     coco = COCO()
@@ -138,19 +155,27 @@ class COCOKeypoints(Dataset):
     """Top-down samples ``(image RGB uint8 HxWx3, record dict)`` from a COCO person keypoints dataset.
 
     Without ``boxes``: one sample per non-crowd person annotation with a box of
-    positive area (clipped to the image) and at least ``min_keypoints`` labeled
-    (``v > 0``) keypoints; left-out annotations are counted in
-    :attr:`skipped_annotations` and reported by one
-    :class:`SkippedAnnotationsWarning` per reason. With ``boxes`` (a COCO
-    detection-results JSON list): one sample per person detection scoring at
-    least ``min_box_score``, with all-zero joints, ``ann_id`` -1 and the
-    detection's score.
+    positive area (clipped to the image), visibility flags 0, 1 or 2 and at
+    least ``min_keypoints`` labeled (``v > 0``) keypoints; left-out annotations
+    (other categories included) are counted in :attr:`skipped_annotations` and
+    reported by one :class:`SkippedAnnotationsWarning` per reason. With
+    ``boxes`` (a COCO detection-results JSON list): one sample per person
+    detection scoring at least ``min_box_score``, with all-zero joints,
+    ``ann_id`` -1 and the detection's score.
+
+    :attr:`coco`, the ground truth evaluation scores against, holds exactly the
+    persons that make samples (and well-formed crowd regions, which COCO
+    ignores), never an annotation the dataset left out. Repeated image or
+    annotation ids are a :class:`COCOFormatError`, and so is an image whose
+    file is not as large as the ``width`` and ``height`` declared for it.
 
     ``split`` "train" or "val" falls back to "train2017" / "val2017" when
     ``root`` has no plain one. ``on_bad_image``: "error" raises
     :class:`ImageReadError` naming the file; "skip" warns
     (:class:`BadImageWarning`) and returns the next readable sample instead,
-    recording the file in :attr:`skipped_images` (per process).
+    recording the file in :attr:`skipped_images` (per process); the stand-in's
+    record then has ``"replaces"``, the unreadable image's id, so evaluation
+    leaves both out rather than count one image twice.
     """
 
     def __init__(
@@ -178,12 +203,16 @@ class COCOKeypoints(Dataset):
         data = _load_json(self.annotation_file, "COCO keypoints annotation")
         self.images = _validate_ground_truth(data, self.annotation_file)
         self.person_ids = _person_category_ids(data)
-        self.coco = _quiet_coco(data)
         self.boxes_file = Path(boxes) if boxes is not None else None
         self.skipped_annotations: dict[str, list[int]] = defaultdict(list)
+        person_records, ground_truth = self._ground_truth_records(data["annotations"], min_keypoints)
+        self.coco = _quiet_coco({"images": data["images"], "annotations": ground_truth,
+                                 "categories": [{"id": 1, "name": "person", "supercategory": "person"}]})
         if self.boxes_file is None:
-            self.records = self._ground_truth_records(data["annotations"], min_keypoints)
+            self.records = person_records
         else:
+            self._warn_skipped(self.annotation_file, "left out of the ground truth")
+            self.skipped_annotations = defaultdict(list)
             self.records = self._detection_records(self.boxes_file, min_box_score)
         source = self.boxes_file or self.annotation_file
         self._warn_skipped(source)
@@ -206,32 +235,46 @@ class COCOKeypoints(Dataset):
             "file": str(self.image_dir / self.images[image_id]["file_name"]),
         }
 
-    def _ground_truth_records(self, annotations: Iterable[dict], min_keypoints: int) -> list[dict]:
-        records = []
+    def _ground_truth_records(self, annotations: Iterable[dict], min_keypoints: int) -> tuple[list[dict], list[dict]]:
+        """The samples of the person annotations, and the ground truth evaluation scores against.
+
+        The ground truth is the annotations that made samples, plus well-formed crowd regions
+        (COCOeval ignores those): nothing the dataset left out can count as a missed person.
+        """
+        records, ground_truth = [], []
         for ann in annotations:
             if ann["category_id"] not in self.person_ids:
+                self.skipped_annotations["category"].append(ann["id"])
                 continue
             where = f"{self.annotation_file}: annotation id {ann['id']}"
             reason, box, joints = self._check_annotation(ann, where, min_keypoints)
+            if reason == "crowd" and box is not None:
+                ground_truth.append(_ground_truth_annotation(ann, joints, box))
             if reason:
                 self.skipped_annotations[reason].append(ann["id"])
             else:
                 records.append(self._record(ann["image_id"], box, joints, 1.0, ann["id"]))
-        return records
+                ground_truth.append(_ground_truth_annotation(ann, joints, box))
+        return records, ground_truth
 
     def _check_annotation(self, ann: dict, where: str, min_keypoints: int) -> tuple[str | None, Any, Any]:
-        """(skip reason or None, clipped box, joints (17, 3)) of one person annotation."""
-        if ann.get("iscrowd", 0):
-            return "crowd", None, None
+        """(skip reason or None, clipped box, joints (17, 3)) of one person annotation.
+
+        A crowd annotation is a skip reason that still comes with its box and joints when they are well-formed.
+        """
         keypoints = ann.get("keypoints")
         if not isinstance(keypoints, list) or not all(_number(v) for v in keypoints):
             raise COCOFormatError(f"{where}: 'keypoints' must be a list of numbers, got {keypoints!r:.200}.")
         if len(keypoints) != 3 * NUM_JOINTS:
-            return "keypoint_length", None, None
+            return "crowd" if ann.get("iscrowd", 0) else "keypoint_length", None, None
+        joints = np.array(keypoints, dtype=np.float32).reshape(NUM_JOINTS, 3)
+        if not np.isin(joints[:, 2], (0, 1, 2)).all():
+            return "crowd" if ann.get("iscrowd", 0) else "visibility", None, None
         box = _clip_box(_check_box(ann.get("bbox"), where), self.images[ann["image_id"]])
+        if ann.get("iscrowd", 0):
+            return "crowd", box, joints
         if box is None:
             return "area", None, None
-        joints = np.array(keypoints, dtype=np.float32).reshape(NUM_JOINTS, 3)
         if (joints[:, 2] > 0).sum() < max(min_keypoints, 1):
             return "keypoints", None, None
         return None, box, joints
@@ -271,16 +314,18 @@ class COCOKeypoints(Dataset):
     def _skip_summary(self) -> str:
         return ", ".join(f"{len(ids)} with {SKIP_REASONS[reason]}" for reason, ids in self.skipped_annotations.items())
 
-    def _warn_skipped(self, source: Path) -> None:
+    def _warn_skipped(self, source: Path, what: str = "skipped") -> None:
         """One warning per skip reason (in :data:`SKIP_REASONS` order) with the count and the first ids."""
-        kind, label = ("detection", "entries") if self.boxes_file is not None else ("annotation", "annotation ids")
+        detections = source == self.boxes_file
+        kind, label = ("detection", "entries") if detections else ("annotation", "annotation ids")
         for reason, description in SKIP_REASONS.items():
             ids = self.skipped_annotations.get(reason)
             if not ids or reason == "score":  # filtering by score is what was asked for, not a data problem
                 continue
             shown = ", ".join(map(str, ids[:5])) + (", ..." if len(ids) > 5 else "")
+            noun = f"{kind}(s) of" if reason == "category" else f"person {kind}(s) with"
             warnings.warn(
-                f"{source}: skipped {len(ids)} person {kind}(s) with {description} ({label} {shown}).",
+                f"{source}: {what} {len(ids)} {noun} {description} ({label} {shown}).",
                 SkippedAnnotationsWarning,
                 stacklevel=3,
             )
@@ -296,7 +341,7 @@ class COCOKeypoints(Dataset):
             if record["file"] in self.skipped_images:
                 continue
             try:
-                return read_image(record["file"]), dict(record)
+                image = read_image(record["file"])
             except ImageReadError as error:
                 if self.on_bad_image != "skip":
                     raise ImageReadError(
@@ -304,9 +349,22 @@ class COCOKeypoints(Dataset):
                         f"COCOKeypoints(..., on_bad_image=\"skip\") skips unreadable images.)"
                     ) from None
                 skip_bad_image(self.skipped_images, record["file"], error)
+                continue
+            self._check_size(image, record)
+            if offset:
+                return image, {**record, "replaces": self.records[index]["image_id"]}
+            return image, dict(record)
         raise ImageReadError(
             f"None of the images of the {len(self.records)} samples under {self.image_dir} could be read."
         )
+
+    def _check_size(self, image: np.ndarray, record: dict) -> None:
+        declared = self.images[record["image_id"]]
+        if (image.shape[1], image.shape[0]) != (int(declared["width"]), int(declared["height"])):
+            raise COCOFormatError(
+                f"{self.annotation_file}: image_id {record['image_id']} declares {int(declared['width'])}x{int(declared['height'])} "
+                f"pixels but {record['file']} is {image.shape[1]}x{image.shape[0]}; the boxes would be cut at the wrong size."
+            )
 
     def __repr__(self) -> str:
         return f"COCOKeypoints({str(self.annotation_file)!r}, {len(self)} samples, {len(self.image_ids)} images)"

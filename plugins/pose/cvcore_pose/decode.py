@@ -195,7 +195,7 @@ def instance_scores(maxvals: np.ndarray, box_scores: np.ndarray, threshold: floa
 
 def decode_instances(heatmaps: np.ndarray, meta: np.ndarray, threshold: float = 0.2,
                      refine: str = "dark") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Heatmaps (N, J, h, w) of crops described by evaluation-transform meta rows (N, 6) -> image keypoints.
+    """Heatmaps (N, J, h, w) of crops described by evaluation-transform meta rows (N, 6 or 7) -> image keypoints.
 
     Returns ``(points (N, J, 2) image coordinates, maxvals (N, J), instance scores (N,))``;
     a meta row is ``[center_x, center_y, size_w, size_h, box_score, image_id]``;

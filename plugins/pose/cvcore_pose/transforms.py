@@ -49,10 +49,10 @@ def _mirrored(matrix: np.ndarray, center_x: float) -> np.ndarray:
 
 
 def meta_center_size(meta_batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Centres (N, 2) and crop sizes (N, 2) from a batch of :class:`TopDownEvalTransform` metas (N, 6)."""
+    """Centres (N, 2) and crop sizes (N, 2) from a batch of :class:`TopDownEvalTransform` metas (N, 7), or (N, 6) without ``replaces``."""
     meta_batch = np.asarray(meta_batch, dtype=np.float64)
-    if meta_batch.ndim != 2 or meta_batch.shape[1] != 6:
-        raise ValueError(f"meta_batch must be (N, 6) [cx, cy, w, h, score, image_id], got shape {meta_batch.shape}.")
+    if meta_batch.ndim != 2 or meta_batch.shape[1] not in (6, 7):
+        raise ValueError(f"meta_batch must be (N, 7) [cx, cy, w, h, score, image_id, replaces], got shape {meta_batch.shape}.")
     return meta_batch[:, 0:2], meta_batch[:, 2:4]
 
 
@@ -166,10 +166,11 @@ def _half_body_box(points: np.ndarray, labeled: np.ndarray, rng: np.random.Gener
 
 @dataclass(frozen=True)
 class TopDownEvalTransform:
-    """Centred crop of a person box -> (input float32 (3, H, W), meta float64 [cx, cy, w, h, score, image_id]).
+    """Centred crop of a person box -> (input float32 (3, H, W), meta float64 [cx, cy, w, h, score, image_id, replaces]).
 
     ``input_size`` is (height, width); ``w, h`` is the padded crop size in
-    pixels (see :func:`meta_center_size`).
+    pixels (see :func:`meta_center_size`); ``replaces`` is the id of the
+    unreadable image this sample stands in for (the record's ``"replaces"``), else -1.
     """
 
     input_size: tuple[int, int] = (256, 192)
@@ -194,5 +195,5 @@ class TopDownEvalTransform:
     ) -> tuple[np.ndarray, np.ndarray]:
         center, size = box_to_center_size(record["box"], self.input_size[1] / self.input_size[0], self.padding)
         matrix = affine_matrix(center, size, 0.0, self.output_size)
-        meta = np.array([*center, *size, record["score"], record["image_id"]], dtype=np.float64)
+        meta = np.array([*center, *size, record["score"], record["image_id"], record.get("replaces", -1)], dtype=np.float64)
         return self._normalize(crop(image, matrix, self.output_size)), meta
