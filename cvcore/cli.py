@@ -429,9 +429,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     def format_warning(message, category, filename, lineno, line=None) -> str:
         return f"{name}: warning: {message}\n"
 
-    with warnings.catch_warnings():
-        warnings.formatwarning = format_warning  # one readable line, not the source location of the warning
+    previous, warnings.formatwarning = warnings.formatwarning, format_warning  # one line, not the warning's source
+    try:
         return _run(args, name)
+    finally:
+        warnings.formatwarning = previous
 
 
 def _run(args: argparse.Namespace, name: str) -> int:

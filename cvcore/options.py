@@ -1,11 +1,24 @@
-"""Names a user gives (config keys, part options, verb options) checked before use, with the closest known ones."""
+"""Names a user gives (config keys, part options, verb options) checked before use, with the closest known ones.
+
+The values are checked too, against the types their parameters declare (:mod:`cvcore.typecheck`).
+"""
 from __future__ import annotations
 
 import difflib
 import inspect
+from dataclasses import dataclass
 from typing import Any, Callable, Collection, Iterable, Mapping
 
 from .errors import ConfigError
+from .typecheck import annotations_of, check_values
+
+
+@dataclass(frozen=True)
+class Option:
+    """A top-level pipeline option a task adds: what it sets, and the type its value must have."""
+
+    doc: str
+    type: Any = Any
 
 INTERNAL_PARAMETERS = frozenset({"self", "net", "example", "calib_data", "in_channels", "in_strides", "pipeline", "inputs",
                                  "data", "split"})
@@ -47,7 +60,9 @@ def accepted_keywords(func: Callable[..., Any]) -> list[str] | None:
 
 
 def check_call(func: Callable[..., Any], options: Mapping[str, Any], where: str) -> None:
-    """Raise :class:`ConfigError` if ``func`` does not take every key of ``options`` (a no-op when it takes ``**kwargs``)."""
+    """Raise :class:`ConfigError` if ``func`` does not take every key of ``options`` (names checked unless it takes
+    ``**kwargs``), or a value is not of the type its parameter declares."""
     accepted = accepted_keywords(func)
     if accepted is not None:
         check_keys(options, accepted, where, hidden=INTERNAL_PARAMETERS)
+    check_values({k: v for k, v in options.items() if k not in INTERNAL_PARAMETERS}, annotations_of(func), where)

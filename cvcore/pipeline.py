@@ -19,11 +19,13 @@ from .files import require_writable
 from .graphs import load_graph, write_graph
 from .nn.assembled import AssembledNet
 from .options import check_call, check_keys
+from .typecheck import check_values
 from .plugins import get
 from .task import Task
 from .zoo import get_recipe
 
 PIPELINE_KEYS = ("task", *PART_KINDS, "model", "input_shape", "data", "train")
+PIPELINE_TYPES = {"input_shape": list[int] | tuple[int, ...], "data": Mapping[str, Any], "train": Mapping[str, Any]}
 RANDOM_WEIGHTS_KEY = "random_weights"
 """Written into a saved pipeline.toml whose parameters were never trained nor loaded."""
 
@@ -103,7 +105,10 @@ class Pipeline:
             raise ConfigError("This configuration is a deployed pipeline's: open its folder with Pipeline.load (cvcore eval DIR ...).")
         self.model_name: str | None = options.pop("model", None)
         options.pop(RANDOM_WEIGHTS_KEY, None)  # a saved pipeline's record; Pipeline.load reads it
-        check_keys(options, (*PIPELINE_KEYS, *self.task.options), f"pipeline option of task {self.task_name!r}")
+        where = f"pipeline option of task {self.task_name!r}"
+        check_keys(options, (*PIPELINE_KEYS, *self.task.options), where)
+        check_values(options, {**PIPELINE_TYPES, **{name: option.type for name, option in self.task.options.items()}}, where)
+        _check_input_shape(options.get("input_shape"))
         self.options: dict[str, Any] = dict(options)
         if "data" in options:
             if not isinstance(options["data"], Mapping):
@@ -514,6 +519,11 @@ def graph_loader(deployed: list[Mapping[str, Any]]) -> Callable[[Path, list], An
         if loader is not None:
             return loader
     return load_graph
+
+
+def _check_input_shape(shape: Any) -> None:
+    if shape is not None and (len(shape) != 4 or any(size < 1 for size in shape)):
+        raise ConfigError(f"input_shape = {list(shape)!r} must be four positive sizes [N, C, H, W], e.g. [1, 3, 224, 224].")
 
 
 def _in_features(part: Part) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .errors import ConfigError, CvcoreError
-from .options import check_call
+from .options import Option, check_call
 
 if TYPE_CHECKING:
     from mxnet.gluon.data import Dataset
@@ -46,11 +46,12 @@ class Task:
     default_input_shape: tuple[int, ...] = (1, 3, 224, 224)
     default_dataset: str | None = None
     """The dataset a ``[data]`` table without ``dataset`` reads (its format on disk)."""
-    options: Mapping[str, str] = {}
-    """The task's own top-level pipeline options, name -> what it sets (``classes``, ``sigma``, ...).
+    options: Mapping[str, Option] = {}
+    """The task's own top-level pipeline options, name -> :class:`~cvcore.options.Option` (what it sets, its type).
 
     With the pipeline's own keys (:data:`cvcore.pipeline.PIPELINE_KEYS`) these are
-    every key a config or ``Pipeline(...)`` may give; any other is refused by name.
+    every key a config or ``Pipeline(...)`` may give; any other is refused by
+    name, and a value of another type is refused naming the type it needs.
     """
 
     # -- assembly --------------------------------------------------------------

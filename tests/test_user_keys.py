@@ -29,7 +29,7 @@ def test_pipeline_keywords_are_checked(tinynet):
 @pytest.mark.parametrize("data, message", [
     ({"dataset": "image_folder", "rot": "x"}, r"\[data\] option of dataset 'image_folder': 'rot' \(did you mean 'root'\?\)"),
     ({"root": "x", "on_bad_imag": "skip"}, r"'on_bad_imag' \(did you mean 'on_bad_image'\?\)"),
-    ("images/", "data must be a table"),
+    ("images/", "data = .images/. \\(pipeline option of task .classification.\\) must be a table, not a string"),
 ])
 def test_data_keys_are_checked_against_the_dataset(tinynet, data, message):
     with pytest.raises(ConfigError, match=message):

@@ -11,7 +11,8 @@ from ..data.class_names import resolve as resolve_class_names
 from ..data.image import read_image
 from ..data.transforms import Compose, classification_eval_transform, classification_train_transform
 from ..errors import ConfigError
-from ..options import check_keys
+from ..options import Option, check_keys
+from ..typecheck import check_values
 from ..task import Task
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ AUGMENT_DEFAULTS: dict[str, Any] = {
     "crop_fraction": 0.875,
 }
 AUGMENT_KEYS = (*AUGMENT_DEFAULTS, "jitter")
+AUGMENT_TYPES: dict[str, Any] = {key: float for key in AUGMENT_KEYS} | {
+    "scale": Sequence[float], "ratio": Sequence[float], "flip": float | bool}
 
 
 def augment_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -39,6 +42,7 @@ def augment_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     """
     options = dict(options or {})
     check_keys(options, AUGMENT_KEYS, "[augment] option")
+    check_values(options, AUGMENT_TYPES, "[augment] option")
     merged = dict(AUGMENT_DEFAULTS)
     if "jitter" in options:
         merged.update(dict.fromkeys(("brightness", "contrast", "saturation"), float(options.pop("jitter"))))
@@ -75,13 +79,16 @@ class ClassificationTask(Task):
     default_metric = "accuracy"
     default_dataset = "image_folder"
     options = {
-        "classes": "number of classes (the head's outputs)",
-        "class_names": "the name of each class, in label order (read from the training folders when absent)",
-        "augment": "the [augment] table of training augmentation (see AUGMENT_DEFAULTS)",
+        "classes": Option("number of classes (the head's outputs)", int),
+        "class_names": Option("the name of each class in label order (read from the training folders when absent), "
+                              "or a shipped list such as 'imagenet1k'", list[str] | str),
+        "augment": Option("the [augment] table of training augmentation (see AUGMENT_DEFAULTS)", Mapping[str, Any]),
     }
 
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         names = resolve_class_names(options.get("class_names"))
+        if "classes" in options and options["classes"] < 1:
+            raise ConfigError(f"classes must be at least 1, got {options['classes']}.")
         if names is not None and "classes" in options and len(names) != int(options["classes"]):
             raise ConfigError(f"class_names has {len(names)} names but classes = {options['classes']}.")
         return {"classes": int(options["classes"])} if "classes" in options else {}

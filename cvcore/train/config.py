@@ -1,11 +1,14 @@
 """The ``[train]`` options, checked once with errors that name the fix."""
 from __future__ import annotations
 
+import os
+import typing
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping, Sequence
 
 from ..errors import ConfigError
 from ..options import check_keys
+from ..typecheck import check_values
 
 LR_MODES = ("step", "poly", "cosine")
 KVSTORES = ("local", "device", "dist_sync", "dist_device_sync")
@@ -84,13 +87,13 @@ class TrainConfig:
     clip_gradient_norm: float | None = None
     max_loss_ratio: float = 1000.0
 
-    out_dir: str | None = None
-    log_file: str | None = None
+    out_dir: str | os.PathLike | None = None
+    log_file: str | os.PathLike | None = None
     log_every: int = 50
     progress: bool = True
     checkpoint_every: int = 0
     keep_checkpoints: int = 3
-    resume: bool | str = False
+    resume: bool | str | os.PathLike = False
     val_every: int = 1
     callbacks: Sequence[Any] = ()
 
@@ -98,6 +101,7 @@ class TrainConfig:
     def from_options(cls, options: Mapping[str, Any]) -> "TrainConfig":
         """Check ``options`` (unknown names get the closest known ones) and build the config."""
         check_keys(options, {f.name for f in fields(cls)}, "[train] option", MOVED)
+        check_values(options, typing.get_type_hints(cls), "[train] option")
         values = dict(options)
         if isinstance(values.get("kvstore"), str) and values["kvstore"].lower() == "none":
             values["kvstore"] = None
@@ -112,11 +116,13 @@ class TrainConfig:
         positive = {"epochs": self.epochs, "batch_size": self.batch_size, "log_every": self.log_every,
                     "keep_checkpoints": self.keep_checkpoints, "val_every": self.val_every,
                     "temperature": self.temperature, "mixup_alpha": self.mixup_alpha}
+        positive.update({"lr": self.lr, "lr_factor": self.lr_factor, "power": self.power})
         for name, value in positive.items():
             if not value > 0:
                 raise ConfigError(f"Training option {name} must be positive, got {value!r}.")
         non_negative = {"num_workers": self.num_workers, "checkpoint_every": self.checkpoint_every,
-                        "warmup_epochs": self.warmup_epochs, "mixup_off_epochs": self.mixup_off_epochs, "seed": self.seed}
+                        "warmup_epochs": self.warmup_epochs, "mixup_off_epochs": self.mixup_off_epochs, "seed": self.seed,
+                        "wd": self.wd, "final_lr": self.final_lr, "warmup_lr": self.warmup_lr}
         for name, value in non_negative.items():
             if value < 0:
                 raise ConfigError(f"Training option {name} must be zero or more, got {value!r}.")
@@ -124,6 +130,8 @@ class TrainConfig:
             raise ConfigError(f"lr_mode = {self.lr_mode!r} is not one of {', '.join(LR_MODES)}.")
         if self.kvstore is not None and self.kvstore not in KVSTORES:
             raise ConfigError(f"kvstore = {self.kvstore!r} is not one of {', '.join(KVSTORES)} or \"none\".")
+        if not 0.0 <= self.momentum < 1.0:
+            raise ConfigError(f"momentum must be in [0, 1), got {self.momentum}.")
         if not 0.0 <= self.hard_weight <= 1.0:
             raise ConfigError(f"hard_weight must be in [0, 1], got {self.hard_weight}.")
         if not self.max_loss_ratio >= 0:

@@ -10,7 +10,8 @@ from tqdm import tqdm
 
 from cvcore.data.image import read_image
 from cvcore.errors import ConfigError, CvcoreError
-from cvcore.options import check_keys
+from cvcore.options import Option, check_keys
+from cvcore.typecheck import check_values
 from cvcore.task import Task, plain
 
 from .decode import REFINEMENTS, decode_instances, flip_average, flip_shift
@@ -40,6 +41,7 @@ def augment_options(options: Mapping[str, Any] | None) -> dict[str, float]:
     """The ``[augment]`` table over :data:`AUGMENT_DEFAULTS`, with unknown keys refused."""
     options = dict(options or {})
     check_keys(options, AUGMENT_DEFAULTS, "pose [augment] option")
+    check_values(options, dict.fromkeys(AUGMENT_DEFAULTS, float), "pose [augment] option")
     return {**AUGMENT_DEFAULTS, **{k: float(v) for k, v in options.items()}}
 
 
@@ -67,14 +69,14 @@ class PoseTask(Task):
     default_input_shape = (1, 3, 256, 192)
     default_dataset = "coco_keypoints"
     options = {
-        "num_joints": "keypoints per person (17, COCO's)",
-        "sigma": "width of the target Gaussians in heatmap pixels (default: scaled with the heatmap height)",
-        "subpixel_targets": "centre each target Gaussian on its joint (true) or on the nearest heatmap pixel",
-        "decode": "how heatmap peaks are refined: 'dark' or 'quarter'",
-        "flip_test": "average with the mirrored image's heatmaps when evaluating and predicting",
-        "flip_shift": "heatmap pixels the mirrored heatmaps move back (default exact for the stride)",
-        "detector": "model name or saved pipeline that finds people for predict() without boxes",
-        "augment": "the [augment] table of training augmentation (see AUGMENT_DEFAULTS)",
+        "num_joints": Option("keypoints per person (17, COCO's)", int),
+        "sigma": Option("width of the target Gaussians in heatmap pixels (default: scaled with the heatmap height)", float),
+        "subpixel_targets": Option("centre each target Gaussian on its joint (true) or on the nearest heatmap pixel", bool),
+        "decode": Option("how heatmap peaks are refined: 'dark' or 'quarter'", str),
+        "flip_test": Option("average with the mirrored image's heatmaps when evaluating and predicting", bool),
+        "flip_shift": Option("heatmap pixels the mirrored heatmaps move back (default exact for the stride)", float),
+        "detector": Option("model name or saved pipeline that finds people for predict() without boxes", str),
+        "augment": Option("the [augment] table of training augmentation (see AUGMENT_DEFAULTS)", Mapping[str, Any]),
     }
 
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
