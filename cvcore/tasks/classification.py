@@ -8,7 +8,7 @@ import mxnet as mx
 import numpy as np
 
 from ..data.class_names import resolve as resolve_class_names
-from ..data.image import read_image
+from ..data.image import image_pixels
 from ..data.transforms import Compose, classification_eval_transform, classification_train_transform
 from ..errors import ConfigError
 from ..options import Option, check_keys
@@ -118,11 +118,17 @@ class ClassificationTask(Task):
         """``transform(image, label, rng=None)``: see :meth:`image_transform` and :class:`ClassificationSampleTransform`."""
         return ClassificationSampleTransform(self.image_transform(pipeline, train))
 
-    def predict(self, pipeline: "Pipeline", inputs: Any, top_k: int = 5) -> list[list[tuple[str, float]]]:
-        """Top-k ``(class name, probability)`` for each image (path or RGB uint8 array), preprocessed as for evaluation."""
+    def predict(self, pipeline: "Pipeline", inputs: Any, top_k: int = 5, channel_order: str = "rgb") -> list[list[tuple[str, float]]]:
+        """Top-k ``(class name, probability)`` for each image, preprocessed as for evaluation.
+
+        An image is a path or an array (:func:`~cvcore.data.image.as_rgb_image`: HWC
+        ``channel_order`` ``"rgb"`` or ``"bgr"``, grey, RGBA, uint8/uint16/float 0..1).
+        """
+        if top_k < 1:
+            raise ConfigError(f"top_k must be at least 1, got {top_k}.")
         images = inputs if isinstance(inputs, Sequence) and not isinstance(inputs, (str, np.ndarray)) else [inputs]
         preprocess = self.image_transform(pipeline, train=False)
-        batch = np.stack([preprocess(x if isinstance(x, np.ndarray) else read_image(x)) for x in images])
+        batch = np.stack([preprocess(image_pixels(x, channel_order, i)) for i, x in enumerate(images)])
         probs = mx.nd.softmax(pipeline.net(mx.nd.array(batch, ctx=pipeline.ctx[0]))).asnumpy()
         names = resolve_class_names(pipeline.options.get("class_names"))
         results = []

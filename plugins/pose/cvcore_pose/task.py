@@ -8,7 +8,7 @@ import mxnet as mx
 import numpy as np
 from tqdm import tqdm
 
-from cvcore.data.image import read_image
+from cvcore.data.image import image_pixels
 from cvcore.errors import ConfigError, CvcoreError
 from cvcore.options import Option, check_keys
 from cvcore.typecheck import check_values
@@ -181,7 +181,8 @@ class PoseTask(Task):
         return metric.get()
 
     def predict(self, pipeline: "Pipeline", inputs: Any, *, boxes: Any = None, box_scores: Any = None, detector: Any = None,
-                threshold: float = 0.2, flip_test: bool | None = None, out: str | Path | None = None, min_box_score: float = 0.5) -> list[dict]:
+                threshold: float = 0.2, flip_test: bool | None = None, out: str | Path | None = None, min_box_score: float = 0.5,
+                channel_order: str = "rgb") -> list[dict]:
         """Keypoints of every person in each image (path or RGB uint8 array).
 
         People come from ``boxes`` (``[[x, y, w, h], ...]`` for one image, or one
@@ -189,6 +190,8 @@ class PoseTask(Task):
         option ``detector``, else the first ``detection`` model in the registry.
         A detector is any pipeline whose ``predict(image)`` returns, for each
         image, a list of ``{"box": [x, y, w, h], "score": s, "label": "person"}``.
+        An image is a path or an array (:func:`~cvcore.data.image.as_rgb_image`: HWC
+        ``channel_order`` ``"rgb"`` or ``"bgr"``, grey, RGBA, uint8/uint16/float 0..1).
         Returns per image ``{"boxes", "box_scores", "keypoints" (P, J, 2),
         "scores" (P, J), "instance_scores" (P,), "threshold"}``; with ``out`` (a
         file for one image, else a directory) the drawn images are written there,
@@ -197,14 +200,14 @@ class PoseTask(Task):
         images = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         flip_test = bool(pipeline.options.get("flip_test", True)) if flip_test is None else flip_test
         per_image_boxes = _boxes_per_image(boxes, box_scores, len(images))
+        all_pixels = [image_pixels(image, channel_order, index) for index, image in enumerate(images)]
         if per_image_boxes is None:
             finder = open_detector(detector if detector is not None else pipeline.options.get("detector"))
-            per_image_boxes = [person_boxes(finder.predict(image)[0], min_box_score) for image in images]
+            per_image_boxes = [person_boxes(finder.predict(pixels)[0], min_box_score) for pixels in all_pixels]
         transform = TopDownEvalTransform(self.input_size(pipeline))
         results = []
-        for index, (image, (image_boxes, scores)) in enumerate(zip(images, per_image_boxes)):
+        for index, (image, pixels, (image_boxes, scores)) in enumerate(zip(images, all_pixels, per_image_boxes)):
             name = str(image) if not isinstance(image, np.ndarray) else f"image {index}"
-            pixels = image if isinstance(image, np.ndarray) else read_image(image)
             result = {**self._predict_image(pipeline, pixels, image_boxes, scores, transform, flip_test), "threshold": threshold}
             results.append(result)
             if out is not None:
