@@ -21,7 +21,10 @@ from cvcore.deploy.benchmark import compare, inference_paths, write_report
 from cvcore.deploy.roofline import matmul_peak_gflops, network_flops
 from cvcore.pipeline import Pipeline
 
-DEFAULT_MODELS = ["resnet18_v1", "resnet50_v1", "resnet50_v1b", "resnet50_v1d", "resnext50_32x4d", "se_resnext50_32x4d", "mobilenet1.0", "mobilenet0.25"]
+DEFAULT_MODELS = [
+    "resnet18_v1", "resnet50_v1", "resnet50_v1b", "resnet50_v1d",
+    "resnext50_32x4d", "se_resnext50_32x4d", "mobilenet1.0", "mobilenet0.25",
+]
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -48,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         gflop = network_flops(pipeline.net, (1, 3, args.size, args.size)) / 1e9
         share = fused * gflop / peak
         rows.append((name, args.batch_size, f"{plain:.1f}", f"{fused:.1f}", f"{fused / plain:.2f}x", f"{gflop:.2f}", f"{share:.0%}"))
-        results.append({"model": name, "batch_size": args.batch_size, "size": args.size, "paths": paths, "speedup": fused / plain, "gflop_per_image": gflop, "share_of_matmul_peak": share})
+        results.append({
+            "model": name, "batch_size": args.batch_size, "size": args.size, "paths": paths,
+            "speedup": fused / plain, "gflop_per_image": gflop, "share_of_matmul_peak": share,
+        })
         print(f"  {name}: {plain:.1f} -> {fused:.1f} img/s", file=sys.stderr, flush=True)
     print(table(rows, ("model", "batch", "hybridize() img/s", "cvcore default img/s", "speedup", "GFLOP/img", "of matmul peak")))
     print(f"FP32 matmul peak: {peak:.0f} GFLOP/s")

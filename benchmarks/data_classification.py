@@ -22,14 +22,14 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import cvcore  # noqa: F401  (sets the thread defaults before MXNet is imported)
 import numpy as np
 from mxnet import gluon
 
+import cvcore  # noqa: F401  (sets the thread defaults before MXNet is imported)
 from cvcore.cli import table
-from cvcore.deploy.benchmark import median_rate
 from cvcore.data.folder import ImageFolderDataset
 from cvcore.data.synthetic.classification import synthesize
+from cvcore.deploy.benchmark import median_rate
 from cvcore.tasks.classification import ClassificationTask
 
 SETTINGS = ({"input": 224, "source": 320, "per_class": 32}, {"input": 64, "source": 64, "per_class": 128})

@@ -142,7 +142,8 @@ def verdicts(results: dict[str, dict]) -> list[str]:
         rate, scores = result["img_s"], result["accuracy"]
         base = rate["MXNet FP32"]
         if name == "resnet50_v1":
-            check("resnet50_v1 MXNet INT8 speedup over the default FP32 path", rate["MXNet INT8"] / base, TARGETS["mxnet_int8_speedup"], unit="x")
+            check("resnet50_v1 MXNet INT8 speedup over the default FP32 path", rate["MXNet INT8"] / base,
+                  TARGETS["mxnet_int8_speedup"], unit="x")
             check("resnet50_v1 best INT8 img/s", max(rate["MXNet INT8"], rate["OpenVINO INT8"]), TARGETS["resnet50_best_int8_img_s"])
         if name == "mobilenet1.0":
             check("mobilenet1.0 MXNet INT8 speedup", rate["MXNet INT8"] / base, TARGETS["mobilenet_int8_speedup"], unit="x")

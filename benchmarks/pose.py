@@ -24,12 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import cvcore  # noqa: F401  (sets the thread defaults before MXNet is imported)
 import cv2
 import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon
 
+import cvcore  # noqa: F401  (sets the thread defaults before MXNet is imported)
 from cvcore.cli import table
 from cvcore.deploy.benchmark import compare_inference_paths, median_rate, write_report
 from cvcore.pipeline import Pipeline
@@ -57,7 +57,9 @@ def bench_data(scratch: Path, runs: int) -> list[tuple]:
     try:
         rates = {
             "transform only, 1 core": median_rate(lambda: [transform(*s, rng=rng) for s in samples], len(samples), runs),
-            "decode + transform, 1 core": median_rate(lambda: [transform(*dataset[i], rng=rng) for i in range(len(dataset))], len(dataset), runs),
+            "decode + transform, 1 core": median_rate(
+                lambda: [transform(*dataset[i], rng=rng) for i in range(len(dataset))], len(dataset), runs
+            ),
         }
     finally:
         cv2.setNumThreads(threads)
@@ -77,7 +79,7 @@ def bench_train(runs: int) -> list[tuple]:
         out_shape = net(x).shape
         target, weight = mx.nd.random.uniform(shape=out_shape), mx.nd.ones(out_shape[:2])
 
-        def step() -> None:
+        def step(loss=loss, net=net, x=x, target=target, weight=weight, trainer=trainer, batch=batch) -> None:
             with autograd.record():
                 value = loss(net(x), target, weight)
             value.backward()
@@ -144,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.learning_curve:
         curve = learning_curve(args.out)
         report["learning_curve"] = curve
-        print(table([(p["epoch"], f"{p['minutes']:.1f}", f"{p['val_AP']:.3f}") for p in curve["curve"]], ("epoch", "train minutes", "val AP")))
+        print(table([(p["epoch"], f"{p['minutes']:.1f}", f"{p['val_AP']:.3f}") for p in curve["curve"]],
+                    ("epoch", "train minutes", "val AP")))
         print(f"AP >= 0.80 reached after {curve['minutes_to_0.80']:.1f} training minutes" if curve["minutes_to_0.80"] is not None
               else "AP 0.80 not reached")
     write_report(args.json, "pose", **report)

@@ -25,7 +25,9 @@ def cvcore_heads():
     from .nn.heads import ClassifierHead
 
     family_heads = [component for module in family_modules() for component in getattr(module, "heads", list)()]
-    return [Component("classifier", ClassifierHead, "Global average pooling + dense layer to class logits.", {"in_features": 1})] + family_heads
+    return [
+        Component("classifier", ClassifierHead, "Global average pooling + dense layer to class logits.", {"in_features": 1})
+    ] + family_heads
 
 
 @hookimpl

@@ -394,7 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", help="with --report, also write both evaluations to this JSON file")
     settings(p, "transform option; TRANSFORM.KEY=VALUE gives it to that transform only (int8.calib_mode=entropy)")
 
-    p = verb("bench", cmd_bench, "Inference img/s: plain hybridize against cvcore's default path (a deployed pipeline: FP32 against its deployed graph).")
+    p = verb("bench", cmd_bench, "Inference img/s: plain hybridize against cvcore's default path "
+                                 "(a deployed pipeline: FP32 against its deployed graph).")
     target(p)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--runs", type=int, default=5)

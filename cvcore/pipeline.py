@@ -19,9 +19,9 @@ from .files import require_writable
 from .graphs import load_graph, write_graph
 from .nn.assembled import AssembledNet
 from .options import check_call, check_keys
-from .typecheck import check_values
 from .plugins import get
 from .task import Task
+from .typecheck import check_values
 from .zoo import get_recipe
 
 PIPELINE_KEYS = ("task", *PART_KINDS, "model", "input_shape", "data", "train")

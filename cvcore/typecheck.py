@@ -127,7 +127,7 @@ def annotations_of(func: Callable[..., Any]) -> dict[str, Any]:
             continue
         if isinstance(annotation, str):
             try:
-                annotation = eval(annotation, namespace)  # noqa: S307 - an annotation of the part's own source
+                annotation = eval(annotation, namespace)
             except Exception:  # a name imported only for type checkers
                 continue
         hints[name] = annotation

@@ -70,7 +70,15 @@ def gluoncv_weights(name: str) -> WeightsSpec | None:
     return WeightsSpec(f"{file}.params", sha1=sha1, url=GLUONCV_URL.format(file=file))
 
 
-def classification_model(name: str, backbone: Mapping[str, Any] | str, name_map: Mapping[str, str], doc: str = "", *, head: Mapping[str, Any] | str = "classifier", input_size: int = 224) -> Component:
+def classification_model(
+    name: str,
+    backbone: Mapping[str, Any] | str,
+    name_map: Mapping[str, str],
+    doc: str = "",
+    *,
+    head: Mapping[str, Any] | str = "classifier",
+    input_size: int = 224,
+) -> Component:
     """A 1000-class ImageNet classification zoo entry whose weights are GluonCV's file for ``name``."""
     recipe = ModelRecipe(
         "classification",

@@ -156,7 +156,11 @@ def write_test_data(models: list[str], reference: Path | None, data_dir: Path = 
             for name in missing:
                 facts = json.loads((Path(tmp) / "outputs" / f"{name}.json").read_text())
                 (params_dir / f"{name}.json").write_text(json.dumps(facts.pop("params")))
-                index[name] = {"n_save_parameters_keys": len(json.loads((params_dir / f"{name}.json").read_text())), **facts, "source": GENERATED_SOURCE}
+                index[name] = {
+                    "n_save_parameters_keys": len(json.loads((params_dir / f"{name}.json").read_text())),
+                    **facts,
+                    "source": GENERATED_SOURCE,
+                }
     index_file.write_text(json.dumps(dict(sorted(index.items())), indent=1) + "\n")
     print(f"{len(models) - len(missing)} copied from the reference, {len(missing)} read off GluonCV: {', '.join(missing) or '-'}")
 

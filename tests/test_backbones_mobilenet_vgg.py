@@ -130,8 +130,14 @@ def test_vgg16_atrous_parameters_are_those_of_gluoncvs_ssd_base_network():
 
 def test_layers_deeper_than_the_deepest_requested_stage_are_not_built():
     mobilenet = built("mobilenet1.0", out_features=["c1", "c2"])
-    kept = {key: shape for key, shape in gluoncv_table("mobilenet1.0").items() if key.startswith("features.") and int(key.split(".")[1]) <= 20}
-    assert {"features." + k: list(p.shape) for k, p in mobilenet.features._collect_params_with_prefix().items()} == kept  # c2 ends at features.20
+    kept = {
+        key: shape
+        for key, shape in gluoncv_table("mobilenet1.0").items()
+        if key.startswith("features.") and int(key.split(".")[1]) <= 20
+    }
+    assert {
+        "features." + k: list(p.shape) for k, p in mobilenet.features._collect_params_with_prefix().items()
+    } == kept  # c2 ends at features.20
     assert [f.shape[1] for f in mobilenet(mx.nd.zeros((1, 3, 32, 32)))] == [64, 128]
     atrous = built("vgg16_atrous", out_features=["conv4_3"])
     assert sorted({key.split(".")[1] for key in atrous._collect_params_with_prefix() if key.startswith("stages.")}) == ["0", "1", "2", "3"]
@@ -169,5 +175,7 @@ def test_vgg_classifier_head_maps_c5_to_logits_through_fc6_and_fc7():
 
 
 def test_vgg16_pipeline_runs_on_a_small_input_when_the_head_knows_its_feature_size():
-    pipeline = Pipeline(backbone="vgg16", head={"name": "vgg_classifier", "feature_size": 2, "hidden": 32}, classes=3, input_shape=[2, 3, 64, 64])
+    pipeline = Pipeline(
+        backbone="vgg16", head={"name": "vgg_classifier", "feature_size": 2, "hidden": 32}, classes=3, input_shape=[2, 3, 64, 64]
+    )
     assert pipeline.net(pipeline.example()).shape == (2, 3)

@@ -15,10 +15,11 @@ from pathlib import Path
 import mxnet as mx
 import numpy as np
 import pytest
+from conftest import oracle_unavailable
+from gluoncv_oracle import OracleUnavailable, run_gluoncv
 
 from cvcore.nn.families import resnet_v1, resnet_v1b, resnext
 from cvcore.pipeline import Pipeline
-from gluoncv_oracle import OracleUnavailable, run_gluoncv
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +64,7 @@ def gluoncv(tmp_path_factory):
     try:
         oracle[NAMES[0]]  # builds the venv: skip everything at once when that is impossible here
     except OracleUnavailable as exc:
-        pytest.skip(str(exc))
+        oracle_unavailable(exc)
     yield oracle
     shutil.rmtree(workdir, ignore_errors=True)
 

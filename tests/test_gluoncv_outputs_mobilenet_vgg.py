@@ -11,6 +11,7 @@ from pathlib import Path
 import mxnet as mx
 import numpy as np
 import pytest
+from conftest import oracle_unavailable
 from gluoncv_oracle import OracleUnavailable, gluoncv_python, run_gluoncv
 
 from cvcore.pipeline import Pipeline
@@ -63,7 +64,7 @@ def gluoncv_outputs(models: list[str], input_shape: tuple[int, ...], workdir: Pa
     try:
         return run_gluoncv(models, input_shape, workdir)
     except OracleUnavailable as exc:
-        pytest.skip(str(exc))
+        oracle_unavailable(exc)
 
 
 @pytest.mark.parametrize(
@@ -88,7 +89,7 @@ def test_vgg16_atrous_gives_gluoncv_ssds_conv4_3_and_fc7(oracle_dir):
     try:
         python = gluoncv_python(oracle_dir)
     except OracleUnavailable as exc:
-        pytest.skip(str(exc))
+        oracle_unavailable(exc)
     out = oracle_dir / "atrous"
     out.mkdir(exist_ok=True)
     (oracle_dir / "atrous_child.py").write_text(ATROUS_SCRIPT)

@@ -38,9 +38,8 @@ def test_part_options_reach_the_part(tinynet):
 
 
 def test_pipeline_from_objects(tinynet):
-    from cvcore_tinynet.backbone import TinyNet
-
     from cvcore.nn.heads import ClassifierHead
+    from cvcore_tinynet.backbone import TinyNet
 
     backbone = TinyNet()
     head = ClassifierHead(in_channels=backbone.out_channels, classes=5)
@@ -68,7 +67,9 @@ def test_head_needing_more_features_than_the_backbone_gives_fails_at_assembly(ti
         def hybrid_forward(self, F, *features):
             return self.out(features[-1])
 
-    with pytest.raises(cvcore.IncompatiblePartsError, match=r"needs 4 feature maps but the backbone 'tinynet' gives 1 \(it can give at most 3"):
+    with pytest.raises(
+        cvcore.IncompatiblePartsError, match=r"needs 4 feature maps but the backbone 'tinynet' gives 1 \(it can give at most 3"
+    ):
         Pipeline(backbone="tinynet", head=FourScaleHead(), **SMALL)
 
 

@@ -144,6 +144,7 @@ def test_reset_host_rediscovers_newly_installed_plugins(fake_plugin_distribution
     assert "goodnet" in cvcore.available("backbone")
 
 
+@pytest.mark.first_party
 @pytest.mark.parametrize("entry_point, distribution", sorted(FIRST_PARTY.items()))
 def test_first_party_plugins_are_installed_and_load(entry_point, distribution):
     info = cvcore.plugins.host().plugins[entry_point]
@@ -318,7 +319,7 @@ BAD_PLUGINS = {
         "unknown hook cvcore_backbone (did you mean cvcore_backbones?); hooks are cvcore_backbones, cvcore_necks,",
     ),
     "undecorated": (UndecoratedHook, "function cvcore_heads is not decorated with @cvcore.hookimpl"),
-    "bad-argument": (ArgumentNotInSpec, "Plugin 'bad-argument' for hook 'cvcore_heads'"),
+    "bad-argument": (ArgumentNotInSpec, "Argument(s) {'config'} are declared in the hookimpl but can not be found in the hookspec"),
 }
 BAD_MODULES = {
     "misspelled": "import cvcore\n\n@cvcore.hookimpl\ndef cvcore_backbone():\n    return []\n",
@@ -356,11 +357,6 @@ def test_register_plugin_rejects_a_plugin_breaking_the_hook_contract(name):
     assert message in str(raised.value)
     assert name not in cvcore.plugins.host().plugins
     assert "classifier" in cvcore.available("head")
-
-
-def test_argument_not_in_spec_is_named_in_the_error():
-    with pytest.raises(cvcore.PluginError, match="config"), ignoring_load_warnings():
-        cvcore.register_plugin(ArgumentNotInSpec(), name="bad-argument")
 
 
 def test_hookimpl_with_a_typo_in_the_prefix_is_rejected():
@@ -446,15 +442,18 @@ def test_disabled_plugin_is_not_imported(fake_plugin_distribution, monkeypatch, 
 def test_disable_takes_a_comma_separated_list(fake_plugin_distribution, monkeypatch):
     install_goodnet(fake_plugin_distribution)
     fake_plugin_distribution("cvcore-offnet", "2.0", {"offnet": "offnet_plugin"}, {"offnet_plugin": OFFNET})
-    monkeypatch.setenv("CVCORE_PLUGINS_DISABLE", " cvcore-offnet , goodnet,gan ")
+    fake_plugin_distribution("cvcore-thirdnet", "1.0", {"thirdnet": "thirdnet_plugin"}, {"thirdnet_plugin": OFFNET})
+    fake_plugin_distribution("cvcore-keptnet", "1.0", {"keptnet": "keptnet_plugin"}, {"keptnet_plugin": ""})
+    monkeypatch.setenv("CVCORE_PLUGINS_DISABLE", " cvcore-offnet , goodnet,thirdnet ")
 
     host = strict_host()
 
-    assert {name for name, info in host.plugins.items() if info.status == "disabled"} == {"offnet", "goodnet", "gan"}
+    assert {name for name, info in host.plugins.items() if info.status == "disabled"} == {"offnet", "goodnet", "thirdnet"}
     assert "goodnet" not in host.registry.available("backbone")
-    assert host.plugins["pose"].status == "ok"
+    assert host.plugins["keptnet"].status == "ok"
 
 
+@pytest.mark.first_party
 def test_a_first_party_plugin_can_be_disabled_by_its_distribution_name(monkeypatch):
     monkeypatch.setenv("CVCORE_PLUGINS_DISABLE", "cvcore-int8-vnni")
 
@@ -486,24 +485,26 @@ def test_arguments_to_the_host_override_the_switches(fake_plugin_distribution, m
     monkeypatch.setenv("CVCORE_PLUGINS_AUTOLOAD", "0")
     monkeypatch.setenv("CVCORE_PLUGINS_DISABLE", "goodnet")
 
-    host = strict_host(autoload=True, disabled=["pose"])
+    fake_plugin_distribution("cvcore-offnet", "2.0", {"offnet": "offnet_plugin"}, {"offnet_plugin": OFFNET})
+    host = strict_host(autoload=True, disabled=["offnet"])
 
     assert host.plugins["goodnet"].status == "ok"
-    assert host.plugins["pose"].status == "disabled"
+    assert host.plugins["offnet"].status == "disabled"
 
 
-def test_switches_are_read_when_the_host_is_created(monkeypatch):
-    before = cvcore.plugins.host()
-    monkeypatch.setenv("CVCORE_PLUGINS_DISABLE", "gan")
+def test_switches_are_read_when_the_host_is_created(fake_plugin_distribution, monkeypatch):
+    install_goodnet(fake_plugin_distribution)
+    before = cvcore.plugins.reset_host()
+    monkeypatch.setenv("CVCORE_PLUGINS_DISABLE", "goodnet")
 
-    assert before.plugins["gan"].status == "ok"
-    assert cvcore.plugins.reset_host().plugins["gan"].status == "disabled"
+    assert before.plugins["goodnet"].status == "ok"
+    assert cvcore.plugins.reset_host().plugins["goodnet"].status == "disabled"
 
 
 def test_trace_switch_prints_every_hook_call(monkeypatch, capsys):
     monkeypatch.setenv("CVCORE_PLUGINS_TRACE", "1")
     host = PluginHost(autoload=False)
-    host.registry
+    _ = host.registry  # building the registry calls every hook
     err = capsys.readouterr().err
     assert "cvcore trace: cvcore_heads() of plugin 'cvcore' -> [classifier" in err
     assert "cvcore trace: cvcore_tasks() of plugin 'cvcore' -> [classification]" in err

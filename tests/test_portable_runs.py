@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import shutil
+import tomllib
 
 import tomli_w
-import tomllib
 
 from cvcore.cli import main
 from cvcore.pipeline import Pipeline

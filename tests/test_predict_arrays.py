@@ -57,15 +57,3 @@ def test_a_classifier_predicts_the_same_from_an_array_and_from_its_file(tinynet,
     with pytest.raises(ImageReadError, match="image 0 is a float array"):
         pipeline.predict(picture.astype(np.float32))
 
-
-def test_pose_predicts_the_same_from_an_rgba_array_and_from_its_file(picture, tmp_path):
-    pipeline = Pipeline.from_model("simple_pose_resnet18_v1b", input_shape=[1, 3, 64, 64])
-    pipeline.random_weights = False
-    rgba = np.concatenate([picture, np.full((24, 32, 1), 255, np.uint8)], axis=2)
-    cv2.imwrite(str(tmp_path / "person.png"), cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
-    box = [[2, 2, 20, 18]]
-    from_file = pipeline.predict(str(tmp_path / "person.png"), boxes=box)[0]
-    from_array = pipeline.predict(rgba, boxes=box)[0]
-    np.testing.assert_array_equal(from_array["keypoints"], from_file["keypoints"])
-    with pytest.raises(ImageReadError, match="image 0 has shape .*channels first"):
-        pipeline.predict(picture.transpose(2, 0, 1), boxes=box)

@@ -27,22 +27,23 @@ def backbone_values(pipeline: Pipeline) -> dict[str, np.ndarray]:
     return {name: p.data().asnumpy() for name, p in pipeline.net.backbone._collect_params_with_prefix().items()}
 
 
-def test_a_gluoncv_classifier_file_initializes_the_backbone_of_another_task(tmp_path):
+FRESH = {"classes": 5, "input_shape": [1, 3, 64, 64]}  # a new head: only the backbone can come from the classifier
+
+
+def test_a_gluoncv_classifier_file_initializes_the_backbone_under_a_new_head(tmp_path):
     arrays = gluoncv_classifier_file(tmp_path / "resnet18_v1b.params")
-    pipeline = Pipeline(task="pose", backbone={"name": "resnet18_v1b", "pretrained": str(tmp_path / "resnet18_v1b.params")},
-                        input_shape=[1, 3, 64, 64])
+    pipeline = Pipeline(backbone={"name": "resnet18_v1b", "pretrained": str(tmp_path / "resnet18_v1b.params")}, **FRESH)
     loaded = backbone_values(pipeline)
     assert loaded.keys() == {name for name in arrays if not name.startswith("fc.")}
     for name, value in loaded.items():
         np.testing.assert_array_equal(value, arrays[name])
-    assert pipeline.net(pipeline.example(1)).shape == (1, 17, 16, 16)
+    assert pipeline.net(pipeline.example(1)).shape == (1, 5)
 
 
 def test_a_pipeline_file_initializes_a_backbone_by_its_own_names(tmp_path):
     source = Pipeline(backbone="resnet18_v1b", classes=3, input_shape=[1, 3, 32, 32])
     source.save(tmp_path / "classifier")
-    pipeline = Pipeline(task="pose", backbone={"name": "resnet18_v1b", "pretrained": str(tmp_path / "classifier" / "model.params")},
-                        input_shape=[1, 3, 64, 64])
+    pipeline = Pipeline(backbone={"name": "resnet18_v1b", "pretrained": str(tmp_path / "classifier" / "model.params")}, **FRESH)
     expected = backbone_values(source)
     for name, value in backbone_values(pipeline).items():
         np.testing.assert_array_equal(value, expected[name])
@@ -52,21 +53,21 @@ def test_pretrained_true_takes_the_zoo_file_from_the_weight_store(tmp_path, monk
     gluoncv_classifier_file(tmp_path / "store.params")
     fetched = []
     monkeypatch.setattr(weights, "fetch", lambda spec, name: fetched.append((spec, name)) or tmp_path / "store.params")
-    Pipeline(task="pose", backbone={"name": "resnet18_v1b", "pretrained": True}, input_shape=[1, 3, 64, 64])
+    Pipeline(backbone={"name": "resnet18_v1b", "pretrained": True}, **FRESH)
     assert fetched == [(get_recipe("resnet18_v1b").weights, "resnet18_v1b")]
 
 
 def test_a_saved_pipeline_reloads_without_fetching_the_backbone_again(tmp_path, monkeypatch):
     gluoncv_classifier_file(tmp_path / "store.params")
     monkeypatch.setattr(weights, "fetch", lambda spec, name: tmp_path / "store.params")
-    pipeline = Pipeline(task="pose", backbone={"name": "resnet18_v1b", "pretrained": True}, input_shape=[1, 3, 64, 64])
-    pipeline.save(tmp_path / "pose")
+    pipeline = Pipeline(backbone={"name": "resnet18_v1b", "pretrained": True}, **FRESH)
+    pipeline.save(tmp_path / "fine-tuned")
 
     def offline(spec, name):
         raise weights.WeightsError("offline")
 
     monkeypatch.setattr(weights, "fetch", offline)
-    again = Pipeline.load(tmp_path / "pose")
+    again = Pipeline.load(tmp_path / "fine-tuned")
     x = pipeline.example(1)
     np.testing.assert_allclose(again.net(x).asnumpy(), pipeline.net(x).asnumpy(), rtol=1e-5, atol=1e-6)
 

@@ -1,7 +1,6 @@
 """Looking parts up: listings, suggestions, install hints, name conflicts, and the Component contract."""
 from __future__ import annotations
 
-import importlib_metadata
 import pytest
 
 import cvcore
@@ -141,7 +140,8 @@ def test_a_part_of_a_missing_first_party_plugin_names_the_extra(kind, name, dist
     ) in str(raised.value)
 
 
-def test_a_part_of_a_disabled_first_party_plugin_says_it_is_disabled(monkeypatch):
+def test_a_part_of_a_disabled_first_party_plugin_says_it_is_disabled(monkeypatch, fake_plugin_distribution):
+    fake_plugin_distribution("cvcore-pose", "0.1.0", {"pose": "quiet_pose.plugin"}, {"quiet_pose.plugin": ""})
     monkeypatch.setenv("CVCORE_PLUGINS_DISABLE", "pose")
     cvcore.plugins.reset_host()
 
@@ -172,13 +172,14 @@ def test_a_part_of_a_broken_first_party_plugin_says_why_it_failed(fake_plugin_di
     ) in str(raised.value)
 
 
-def test_a_part_missing_from_an_installed_first_party_plugin_names_its_version():
-    version = importlib_metadata.version("cvcore-pose")
+def test_a_part_missing_from_an_installed_first_party_plugin_names_its_version(fake_plugin_distribution):
+    fake_plugin_distribution("cvcore-pose", "0.9.1", {"pose": "older_pose.plugin"}, {"older_pose.plugin": ""})
+    cvcore.plugins.reset_host()
 
     with pytest.raises(cvcore.UnknownComponentError) as raised:
         cvcore.get("model", "simple_pose_made_up_for_this_test")
 
-    assert f"The installed cvcore-pose {version} does not provide it." in str(raised.value)
+    assert "The installed cvcore-pose 0.9.1 does not provide it." in str(raised.value)
 
 
 def test_names_no_first_party_plugin_provides_get_no_install_hint():

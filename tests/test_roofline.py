@@ -3,6 +3,7 @@ import pytest
 from mxnet.gluon import nn
 
 from cvcore import get_model
+from cvcore.deploy import roofline
 from cvcore.deploy.roofline import matmul_peak_gflops, network_flops
 
 
@@ -24,5 +25,10 @@ def test_flops_of_zoo_models_match_published_counts(name, gmacs):
     assert network_flops(get_model(name), (1, 3, 224, 224)) / 2e9 == pytest.approx(gmacs, rel=2e-3)
 
 
-def test_matmul_peak_is_measured():
-    assert 1.0 < matmul_peak_gflops(size=256, repeats=2) < 1e5
+def test_matmul_peak_is_the_best_of_the_timed_products(monkeypatch):
+    """2 n^3 FLOP per product over the fastest of the timed runs (the clock is scripted: 2 s, 0.5 s, 1 s)."""
+    ticks = iter([10.0, 12.0, 20.0, 20.5, 30.0, 31.0])
+    monkeypatch.setattr(roofline.time, "perf_counter", lambda: next(ticks))
+    assert matmul_peak_gflops(size=64, repeats=3) == pytest.approx(2 * 64**3 / 0.5 / 1e9)
+    with pytest.raises(StopIteration):
+        next(ticks)  # each of the three runs was timed once

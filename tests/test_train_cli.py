@@ -5,7 +5,6 @@ import json
 
 import mxnet as mx
 import numpy as np
-
 from conftest import write_classification_config
 
 from cvcore.cli import main

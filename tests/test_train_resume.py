@@ -1,7 +1,6 @@
 """Exact resume: training split by an interruption ends with bit-identical weights."""
 from __future__ import annotations
 
-
 import mxnet as mx
 import numpy as np
 import pytest

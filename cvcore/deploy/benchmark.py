@@ -38,7 +38,9 @@ def median_rate(run: Callable[[], Any], samples: int, runs: int) -> float:
     return samples / statistics.median(times)
 
 
-def compare(contenders: Mapping[str, Callable[[], Any]], batch_size: int, *, runs: int = 5, seconds: float = 2.0, warmup: int = 2) -> dict[str, dict[str, Any]]:
+def compare(
+    contenders: Mapping[str, Callable[[], Any]], batch_size: int, *, runs: int = 5, seconds: float = 2.0, warmup: int = 2
+) -> dict[str, dict[str, Any]]:
     """Median img/s of each contender; runs alternate between contenders so drift hits all alike."""
     for run_batch in contenders.values():
         for _ in range(warmup):

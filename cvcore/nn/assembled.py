@@ -11,7 +11,9 @@ class AssembledNet(HybridBlock):
     so a saved file reads like the recipe that made it.
     """
 
-    def __init__(self, backbone: HybridBlock, head: HybridBlock, neck: HybridBlock | None = None, *, num_features: int = 1, head_features: int = 1):
+    def __init__(
+        self, backbone: HybridBlock, head: HybridBlock, neck: HybridBlock | None = None, *, num_features: int = 1, head_features: int = 1
+    ):
         super().__init__(prefix="")
         self.num_features = num_features
         self.head_features = head_features

@@ -42,7 +42,9 @@ def needs_projection(in_channels: int, out_channels: int, stride: int) -> bool:
     return stride != 1 or in_channels != out_channels
 
 
-def projection_shortcut(in_channels: int, out_channels: int, stride: int, norm: NormFactory, *, avg_down: bool = False) -> nn.HybridSequential:
+def projection_shortcut(
+    in_channels: int, out_channels: int, stride: int, norm: NormFactory, *, avg_down: bool = False
+) -> nn.HybridSequential:
     """The shortcut ``[avg-pool,] 1x1 conv, norm`` that matches the branch's width and stride.
 
     With ``avg_down`` (ResNet-D) an average pool takes the stride, so the 1x1
@@ -57,7 +59,9 @@ def projection_shortcut(in_channels: int, out_channels: int, stride: int, norm: 
     return shortcut
 
 
-def residual_stages(make_unit: Callable[[int, int, int], HybridBlock], stage_units: Sequence[int], in_channels: int, stage_channels: Sequence[int]) -> list[nn.HybridSequential]:
+def residual_stages(
+    make_unit: Callable[[int, int, int], HybridBlock], stage_units: Sequence[int], in_channels: int, stage_channels: Sequence[int]
+) -> list[nn.HybridSequential]:
     """The residual stages, ``stage_units[i]`` units each; ``make_unit(in_channels, out_channels, stride)``.
 
     A stage's first unit changes the width, and from the second stage on

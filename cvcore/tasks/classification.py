@@ -12,8 +12,8 @@ from ..data.image import image_pixels
 from ..data.transforms import Compose, classification_eval_transform, classification_train_transform
 from ..errors import ConfigError
 from ..options import Option, check_keys
-from ..typecheck import check_values
 from ..task import Task
+from ..typecheck import check_values
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline

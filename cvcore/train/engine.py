@@ -18,16 +18,16 @@ from tqdm import tqdm
 
 from ..errors import ConfigError
 from ..files import require_writable
+from ..weights import describe_non_finite, non_finite
 from .checkpoint import Checkpoints, TrainState, find_resume_point, load
 from .config import TrainConfig
 from .data import make_loader
-from ..weights import describe_non_finite, non_finite
 from .guards import ADVICE, DivergenceGuard, TrainingDiverged
 from .interrupt import StopRequest, TrainingInterrupted
 from .logs import JsonLinesLog, Throughput, epoch_summary
 from .optim import create_kvstore, make_trainer, optimizer_states
-from .seeding import seed_devices
 from .schedules import LRSchedule
+from .seeding import seed_devices
 from .step import SupervisedStep
 from .tricks import load_teacher, no_bias_decay
 

@@ -5,10 +5,12 @@ import json
 
 import numpy as np
 import pytest
+from conftest import write_classification_config
 
+import cvcore.plugins
 from cvcore.cli import main, step_options
-from cvcore.errors import ConfigError
 from cvcore.data.image import write_image
+from cvcore.errors import ConfigError
 from cvcore.pipeline import Pipeline
 from cvcore_int8_vnni.mxnet_backend import quantized_layers
 
@@ -76,10 +78,18 @@ def test_deploy_builds_an_int8_zoo_entry_from_fp32_params(capsys, tmp_path):
         write_image(tmp_path / "imagenet" / "train" / f"n{index:08d}" / "0.png", rng.integers(0, 256, (24, 24, 3), dtype=np.uint8))
     fp32 = Pipeline.from_model("mobilenet1.0")
     fp32.net.save_parameters(str(tmp_path / "mobilenet.params"))
-    code, out, err = run(capsys, "deploy", "mobilenet1.0_int8", "--pretrained", tmp_path / "mobilenet.params", "--calib", tmp_path / "imagenet",
-                         "--set", "int8.num_calib_examples=16", "--out", tmp_path / "built")
+    code, out, err = run(capsys, "deploy", "mobilenet1.0_int8", "--pretrained", tmp_path / "mobilenet.params",
+                         "--calib", tmp_path / "imagenet", "--set", "int8.num_calib_examples=16", "--out", tmp_path / "built")
     assert code == 0, err
     built = Pipeline.load(tmp_path / "built")
     assert built.model_name == "mobilenet1.0_int8" and built.deployed[0]["num_calib_examples"] == 16
     x = built.example(2)
     assert built.net(x).shape == (2, 1000) and quantized_layers(built.net)
+
+
+def test_deploy_with_the_int8_plugin_disabled_names_it(capsys, tmp_path, tinynet, color_folders):
+    config = write_classification_config(tmp_path / "c.toml", color_folders, size=32)
+    cvcore.plugins.reset_host(disabled={"tinynet", "int8-vnni"})
+    cvcore.plugins.register_plugin(tinynet, name="tinynet")
+    code, _, err = run(capsys, "deploy", str(config), "--transform", "int8", "--out", str(tmp_path / "x"))
+    assert code == 1 and "int8-vnni" in err and "disabled" in err

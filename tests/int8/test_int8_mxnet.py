@@ -1,6 +1,9 @@
 """int8 with the MXNet oneDNN backend: accuracy kept, layers excluded, calibration modes, save/load, errors."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import mxnet as mx
 import numpy as np
 import pytest
@@ -8,6 +11,8 @@ import pytest
 from cvcore.errors import ConfigError
 from cvcore.pipeline import Pipeline
 from cvcore_int8_vnni.mxnet_backend import quantized_layers
+
+GLUONCV_TABLES = Path(__file__).resolve().parents[1] / "data" / "gluoncv" / "params"
 
 
 @pytest.mark.parametrize("calib_mode", ["naive", "entropy"])
@@ -86,10 +91,11 @@ def test_the_third_party_backbone_quantizes(tinynet):
     assert np.corrcoef(expected.ravel(), got.ravel())[0, 1] > 0.99
 
 
-def test_mobilenet_int8_graph_holds_gluoncvs_parameters():
-    """GluonCV's mobilenet1.0_int8: 137 saved parameters, 4,253,864 values (reference table)."""
-    pipeline = Pipeline.from_model("mobilenet1.0", input_shape=[1, 3, 32, 32])
+@pytest.mark.parametrize("name", ["mobilenet1.0", "resnet50_v1"])
+def test_int8_graphs_hold_the_parameters_of_gluoncvs_int8_models(name):
+    """The shapes of every parameter GluonCV's ``<name>_int8`` saves (tests/data/gluoncv/params), as a multiset."""
+    table = json.loads((GLUONCV_TABLES / f"{name}_int8.json").read_text())
+    pipeline = Pipeline.from_model(name, input_shape=[1, 3, 32, 32])
     pipeline.deploy("int8", calib_data=mx.nd.random.uniform(-1, 1, (8, 3, 32, 32)))
-    params = pipeline.net.collect_params()
-    assert len(list(params.keys())) == 137
-    assert sum(int(np.prod(p.data().shape)) for p in params.values()) == 4_253_864
+    shapes = sorted(list(p.data().shape) for p in pipeline.net.collect_params().values())
+    assert shapes == sorted(table.values())

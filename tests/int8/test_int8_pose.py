@@ -6,8 +6,6 @@ import pytest
 
 from cvcore.pipeline import Pipeline
 
-pose = pytest.importorskip("cvcore_pose")
-
 
 @pytest.fixture(scope="module")
 def trained_pose(tmp_path_factory):

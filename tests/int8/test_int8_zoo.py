@@ -21,7 +21,10 @@ def test_int8_entries_are_listed_with_their_base_and_task():
     recipe = zoo.get_recipe("simple_pose_resnet50_v1b_int8")
     assert recipe.base == "simple_pose_resnet50_v1b" and recipe.task == "pose"
     assert recipe.deploy[0]["transform"] == "int8" and recipe.deploy[0]["calib_mode"] == "naive"
-    assert [spec.file_name for spec in recipe.graph] == ["simple_pose_resnet50_v1b_int8-symbol.json", "simple_pose_resnet50_v1b_int8-0000.params"]
+    assert [spec.file_name for spec in recipe.graph] == [
+        "simple_pose_resnet50_v1b_int8-symbol.json",
+        "simple_pose_resnet50_v1b_int8-0000.params",
+    ]
     assert recipe.weights == zoo.get_recipe("simple_pose_resnet50_v1b").weights  # the FP32 weights it is made from
 
 

@@ -96,3 +96,12 @@ def test_predict_names_an_empty_folder(capsys, tmp_path):
     (tmp_path / "empty").mkdir()
     code, _, err = run(capsys, "predict", "simple_pose_resnet18_v1b", str(tmp_path / "empty"))
     assert code == 1 and f"The folder {tmp_path / 'empty'} holds no images" in err
+
+
+def test_cvcore_demo_runs_the_pose_demo_by_default(capsys, monkeypatch):
+    from cvcore_pose.task import PoseTask
+
+    calls = []
+    monkeypatch.setattr(PoseTask, "demo", lambda self, **options: calls.append(options) or 0)
+    code, _, _ = run(capsys, "demo", "--set", "epochs=1")
+    assert code == 0 and calls == [{"epochs": 1}]

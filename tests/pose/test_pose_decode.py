@@ -95,7 +95,8 @@ def test_to_image_coords_closed_form():
 
 
 def test_to_image_coords_inverts_the_crop_of_the_geometry_module():
-    geometry = pytest.importorskip("cvcore_pose.geometry")
+    from cvcore_pose import geometry
+
     rng = np.random.default_rng(1)
     centers = rng.uniform(100, 400, size=(3, 2))
     sizes = rng.uniform(50, 300, size=(3, 2))
@@ -142,7 +143,9 @@ def test_flip_back_swaps_left_and_right_and_mirrors():
     np.testing.assert_array_equal(flip_back(flipped[0], shift=False), back[0])
     with pytest.raises(ValueError, match="permutation"):
         flip_back(np.zeros((1, 5, 4, 4)))
-    np.testing.assert_array_equal(flip_back(np.arange(5.0)[None, :, None, None] * np.ones((1, 5, 1, 2)), False, [1, 0, 2, 4, 3])[0, :, 0, 0], [1, 0, 2, 4, 3])
+    np.testing.assert_array_equal(
+        flip_back(np.arange(5.0)[None, :, None, None] * np.ones((1, 5, 1, 2)), False, [1, 0, 2, 4, 3])[0, :, 0, 0], [1, 0, 2, 4, 3]
+    )
 
 
 def test_fractional_shifts_interpolate_and_stay_in_range():

@@ -1,4 +1,5 @@
-"""The pose demo end to end: at a toy size (data, training, evaluation, drawings, the report), and at its own size against its AP goal (slow)."""
+"""The pose demo end to end: at a toy size (data, training, evaluation, drawings, the report),
+and at its own size against its AP goal (slow)."""
 from __future__ import annotations
 
 import json

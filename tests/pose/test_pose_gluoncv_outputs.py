@@ -10,9 +10,10 @@ import shutil
 import mxnet as mx
 import numpy as np
 import pytest
+from conftest import oracle_unavailable
+from gluoncv_oracle import OracleUnavailable, run_gluoncv
 
 from cvcore.pipeline import Pipeline
-from gluoncv_oracle import OracleUnavailable, run_gluoncv
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +27,7 @@ def gluoncv(tmp_path_factory):
     try:
         yield run_gluoncv(NAMES, INPUT_SHAPE, workdir, kwargs={name: {"pretrained_base": False} for name in NAMES})
     except OracleUnavailable as exc:
-        pytest.skip(str(exc))
+        oracle_unavailable(exc)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -68,9 +68,13 @@ def test_flip_shift_defaults_to_the_exact_value_and_is_validated(keypoints_root)
     mirrored = pipeline.net(x[:, :, :, ::-1]).asnumpy()
     from cvcore_pose.decode import flip_average
 
-    np.testing.assert_allclose(pipeline.task.heatmaps(pipeline, x, flip_test=True), flip_average(plain, mirrored, 0.75), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        pipeline.task.heatmaps(pipeline, x, flip_test=True), flip_average(plain, mirrored, 0.75), rtol=1e-5, atol=1e-6
+    )
     pipeline.options["flip_shift"] = 1
-    np.testing.assert_allclose(pipeline.task.heatmaps(pipeline, x, flip_test=True), flip_average(plain, mirrored, 1.0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        pipeline.task.heatmaps(pipeline, x, flip_test=True), flip_average(plain, mirrored, 1.0), rtol=1e-5, atol=1e-6
+    )
     for bad in (2, "one", True):
         pipeline.options["flip_shift"] = bad
         with pytest.raises(ConfigError, match="flip_shift"):
@@ -141,7 +145,9 @@ def test_predict_runs_a_detector_and_keeps_its_people(keypoints_root):
 def test_a_registered_detection_model_is_found(monkeypatch):
     opened = []
     monkeypatch.setattr("cvcore.zoo.list_models", lambda task=None, pattern=None: ["person_detector"] if task == "detection" else [])
-    monkeypatch.setattr(Pipeline, "open", classmethod(lambda cls, target, pretrained=False: opened.append((target, pretrained)) or "detector"))
+    monkeypatch.setattr(
+        Pipeline, "open", classmethod(lambda cls, target, pretrained=False: opened.append((target, pretrained)) or "detector")
+    )
     assert pose_task.open_detector() == "detector"
     assert opened == [("person_detector", True)]
 

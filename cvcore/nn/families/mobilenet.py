@@ -85,7 +85,9 @@ class MobileNet(SequentialBackbone):
         self.finish(out_features)
 
 
-def _conv_bn_relu(in_channels: int, channels: int, norm: NormFactory, *, kernel: int, stride: int = 1, groups: int = 1) -> list[HybridBlock]:
+def _conv_bn_relu(
+    in_channels: int, channels: int, norm: NormFactory, *, kernel: int, stride: int = 1, groups: int = 1
+) -> list[HybridBlock]:
     """A bias-free convolution, its normalization and a ReLU: three layers of ``features``."""
     return [conv(channels, kernel, in_channels, stride=stride, groups=groups), norm(in_channels=channels), nn.Activation("relu")]
 

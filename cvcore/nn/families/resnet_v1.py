@@ -99,6 +99,8 @@ def backbones() -> list[Component]:
 
 def classification_models() -> list[Component]:
     return [
-        classification_model(f"resnet{depth}_v1", f"resnet{depth}_v1", NAME_MAP, f"ResNet-{depth} v1 ImageNet classifier (GluonCV's resnet{depth}_v1).")
+        classification_model(
+            f"resnet{depth}_v1", f"resnet{depth}_v1", NAME_MAP, f"ResNet-{depth} v1 ImageNet classifier (GluonCV's resnet{depth}_v1)."
+        )
         for depth in DEPTHS
     ]

@@ -67,7 +67,9 @@ class UnitV1b(HybridBlock):
 class BasicUnitV1b(UnitV1b):
     """Two 3x3 convolutions, the first one strided."""
 
-    def __init__(self, in_channels: int, channels: int, stride: int, *, norm: NormFactory, last_gamma: bool = False, avg_down: bool = False):
+    def __init__(
+        self, in_channels: int, channels: int, stride: int, *, norm: NormFactory, last_gamma: bool = False, avg_down: bool = False
+    ):
         super().__init__()
         with self.name_scope():
             self.conv1 = conv(channels, 3, in_channels, stride=stride)
@@ -84,7 +86,9 @@ class BasicUnitV1b(UnitV1b):
 class BottleneckUnitV1b(UnitV1b):
     """1x1 -> 3x3 (strided) -> 1x1, the inner two at a quarter of the output width."""
 
-    def __init__(self, in_channels: int, channels: int, stride: int, *, norm: NormFactory, last_gamma: bool = False, avg_down: bool = False):
+    def __init__(
+        self, in_channels: int, channels: int, stride: int, *, norm: NormFactory, last_gamma: bool = False, avg_down: bool = False
+    ):
         super().__init__()
         mid = channels // EXPANSION["bottleneck"]
         with self.name_scope():
@@ -166,7 +170,9 @@ class ResNetV1b(ResidualBackbone):
 
     def levels(self) -> list[list[HybridBlock]]:
         stages = [getattr(self, f"layer{index + 1}") for index in range(self.num_stages)]
-        return [[self.conv1, self.bn1, self.relu]] + [[self.maxpool, stage] if index == 0 else [stage] for index, stage in enumerate(stages)]
+        return [[self.conv1, self.bn1, self.relu]] + [
+            [self.maxpool, stage] if index == 0 else [stage] for index, stage in enumerate(stages)
+        ]
 
 
 def model_names() -> list[tuple[str, int, str]]:
@@ -183,6 +189,8 @@ def backbones() -> list[Component]:
 
 def classification_models() -> list[Component]:
     return [
-        classification_model(name, name, NAME_MAP, f"ResNet-{depth} v1{letter} ImageNet classifier (GluonCV's {name}): {VARIANTS[letter][2]}.")
+        classification_model(
+            name, name, NAME_MAP, f"ResNet-{depth} v1{letter} ImageNet classifier (GluonCV's {name}): {VARIANTS[letter][2]}."
+        )
         for name, depth, letter in model_names()
     ]

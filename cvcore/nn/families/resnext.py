@@ -65,7 +65,10 @@ def resnext_unit(
     se = None
     if use_se:
         reduced = channels // SE_REDUCTION
-        se = [conv(reduced, 1, channels, use_bias=True), nn.Activation("relu"), conv(channels, 1, reduced, use_bias=True), nn.Activation("sigmoid")]
+        se = [
+            conv(reduced, 1, channels, use_bias=True), nn.Activation("relu"),
+            conv(channels, 1, reduced, use_bias=True), nn.Activation("sigmoid"),
+        ]
     downsample = projection_shortcut(in_channels, channels, stride, norm) if needs_projection(in_channels, channels, stride) else None
     return SequentialResidual(body, downsample, se)
 
@@ -94,7 +97,9 @@ class ResNeXt(IndexedResNet):
         super().__init__()
         units = depth_spec("ResNeXt", depth, DEPTHS)
         norm = norm_factory(norm_layer, norm_kwargs)
-        make_unit = partial(resnext_unit, cardinality=cardinality, bottleneck_width=bottleneck_width, norm=norm, last_gamma=last_gamma, use_se=use_se)
+        make_unit = partial(
+            resnext_unit, cardinality=cardinality, bottleneck_width=bottleneck_width, norm=norm, last_gamma=last_gamma, use_se=use_se
+        )
         self.build_features(out_features, norm, make_unit, STAGE_CHANNELS, units)
 
 
@@ -105,7 +110,10 @@ def _summary(name: str) -> str:
 
 
 def backbones() -> list[Component]:
-    return [Component(name, partial(ResNeXt, **spec), f"{_summary(name)} (GluonCV): features c1..c5, strides 2..32.") for name, spec in MODELS.items()]
+    return [
+        Component(name, partial(ResNeXt, **spec), f"{_summary(name)} (GluonCV): features c1..c5, strides 2..32.")
+        for name, spec in MODELS.items()
+    ]
 
 
 def classification_models() -> list[Component]:

@@ -49,7 +49,9 @@ def export_onnx(net: Any, example: mx.nd.NDArray, path: str | os.PathLike) -> Pa
                 )
         except Exception as exc:
             staging.unlink(missing_ok=True)
-            raise CvcoreError(f"ONNX export failed: {exc}. (oneDNN-fused or INT8 MXNet graphs cannot be exported; export the FP32 pipeline.)") from exc
+            raise CvcoreError(
+                f"ONNX export failed: {exc}. (oneDNN-fused or INT8 MXNet graphs cannot be exported; export the FP32 pipeline.)"
+            ) from exc
         os.replace(staging, path)
     return path
 

@@ -18,7 +18,6 @@ from cvcore.errors import ConfigError, CvcoreError
 from .exporting import export_onnx, require
 
 
-
 class _SignalStack(ctypes.Structure):
     _fields_ = [("ss_sp", ctypes.c_void_p), ("ss_flags", ctypes.c_int), ("ss_size", ctypes.c_size_t)]
 

@@ -17,13 +17,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
+from mxnet.gluon.data import Dataset
+from pycocotools.coco import COCO
+
 # cvcore first: it sets MXNet's thread environment before mxnet is imported
 from cvcore.data.folder import skip_bad_image
 from cvcore.data.image import ImageReadError, read_image
 from cvcore.errors import ConfigError
-import numpy as np
-from mxnet.gluon.data import Dataset
-from pycocotools.coco import COCO
 
 from .keypoints import NUM_JOINTS
 

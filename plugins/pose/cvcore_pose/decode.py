@@ -17,7 +17,6 @@ import numpy as np
 
 from .keypoints import NUM_JOINTS, flip_permutation
 
-
 REFINEMENTS = ("dark", "quarter")
 """Sub-pixel refinements :func:`decode_heatmaps` knows."""
 

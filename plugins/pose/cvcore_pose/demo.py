@@ -110,7 +110,8 @@ def draw_examples(pipeline, val, directory: Path, count: int) -> list[str]:
 
 
 def int8_report(pipeline, val, calib) -> list[dict[str, Any]] | None:
-    """AP and speedup over cvcore's FP32 default path of each INT8 backend available, calibrated on ``calib``; None without the int8 plugin."""
+    """AP and speedup over cvcore's FP32 default path of each INT8 backend available,
+    calibrated on ``calib``; None without the int8 plugin."""
     import importlib.util
 
     from cvcore.plugins import host

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from cvcore.nn.norm import norm_factory
 from mxnet import init
 from mxnet.gluon import HybridBlock, nn
+
+from cvcore.nn.norm import norm_factory
 
 DECONV_CONFIG: dict[int, tuple[int, int]] = {4: (1, 0), 3: (1, 1), 2: (0, 0)}
 """Transposed-convolution kernel -> (padding, output_padding) that exactly doubles the size (GluonCV's table)."""

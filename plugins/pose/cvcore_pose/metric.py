@@ -62,7 +62,9 @@ class CocoKeypointsAP:
 
     def get(self) -> dict[str, float]:
         if self.coco is None:
-            raise CvcoreError("The coco_keypoints metric needs the ground truth: the pose task binds the dataset's COCO object before evaluating.")
+            raise CvcoreError(
+                "The coco_keypoints metric needs the ground truth: the pose task binds the dataset's COCO object before evaluating."
+            )
         if not self.skipped_images:
             return coco_keypoint_ap(self.coco, self.results, results_file=self.results_file)
         kept = [i for i in self.coco.getImgIds() if i not in self.skipped_images]

@@ -11,8 +11,8 @@ from tqdm import tqdm
 from cvcore.data.image import image_pixels
 from cvcore.errors import ConfigError, CvcoreError
 from cvcore.options import Option, check_keys
-from cvcore.typecheck import check_values
 from cvcore.task import Task, plain
+from cvcore.typecheck import check_values
 
 from .decode import REFINEMENTS, decode_instances, flip_average, flip_shift
 from .draw import draw_keypoints, save_drawing
@@ -91,7 +91,8 @@ class PoseTask(Task):
         if height % stride or width % stride:
             raise ConfigError(
                 f"input_shape {list(shape)}: height and width must be multiples of the backbone's stride {stride}, "
-                f"or the heatmaps would not line up with the targets (e.g. {height // stride * stride or stride}x{width // stride * stride or stride})."
+                "or the heatmaps would not line up with the targets "
+                f"(e.g. {height // stride * stride or stride}x{width // stride * stride or stride})."
             )
         return height, width
 
@@ -134,7 +135,9 @@ class PoseTask(Task):
         if stride is None:
             return 4
         if stride < 1 or stride != int(stride):
-            raise ConfigError(f"The pose head's heatmaps are at stride {stride}; targets need a whole number of input pixels per heatmap pixel.")
+            raise ConfigError(
+                f"The pose head's heatmaps are at stride {stride}; targets need a whole number of input pixels per heatmap pixel."
+            )
         return int(stride)
 
     def refinement(self, pipeline: "Pipeline") -> str:
