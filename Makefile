@@ -10,7 +10,7 @@ CORE_STAMP := $(CORE_VENV)/.cvcore-installed
 PYTEST_ARGS ?=
 PLUGIN_TESTS := $(patsubst plugins/%,tests/%,$(filter-out plugins/int8_vnni,$(PLUGINS))) tests/int8
 
-.PHONY: venv demo test test-slow test-install test-core test-alone lint bench wheels clean
+.PHONY: venv demo test test-slow test-install test-core test-alone lint bench readme-figures wheels clean
 
 venv: $(STAMP)
 
@@ -57,6 +57,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The README's measured figures, rewritten from the committed benchmarks/results/*.json.
+readme-figures: $(STAMP)
+	$(BIN)/python benchmarks/_readme_figures.py
 
 wheels: $(STAMP)
 	rm -rf wheelhouse

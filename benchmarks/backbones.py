@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 
 import cvcore  # sets OMP_NUM_THREADS before mxnet loads
-from cvcore.cli import table
 from cvcore.deploy.benchmark import compare, inference_paths, write_report
 from cvcore.deploy.roofline import matmul_peak_gflops, network_flops
 from cvcore.pipeline import Pipeline
+from cvcore.tables import table
 
 DEFAULT_MODELS = [
     "resnet18_v1", "resnet50_v1", "resnet50_v1b", "resnet50_v1d",

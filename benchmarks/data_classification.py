@@ -14,22 +14,21 @@ Each number is the median of several timed runs after a warm-up.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import cvcore  # noqa: F401  (sets the thread defaults before MXNet is imported)
+
+# isort: split
 import numpy as np
 from mxnet import gluon
 
-import cvcore  # noqa: F401  (sets the thread defaults before MXNet is imported)
-from cvcore.cli import table
 from cvcore.data.folder import ImageFolderDataset
 from cvcore.data.synthetic.classification import synthesize
-from cvcore.deploy.benchmark import median_rate
+from cvcore.deploy.benchmark import median_rate, write_report
+from cvcore.tables import table
 from cvcore.tasks.classification import ClassificationTask
 
 SETTINGS = ({"input": 224, "source": 320, "per_class": 32}, {"input": 64, "source": 64, "per_class": 128})
@@ -74,7 +73,6 @@ def main() -> None:
     args = parser.parse_args()
 
     results: dict[str, object] = {
-        "machine": {"cores": len(os.sched_getaffinity(0)), "processor": platform.processor() or platform.machine()},
         "batch_size": BATCH_SIZE,
         "runs": args.runs,
         "settings": [],
@@ -93,8 +91,7 @@ def main() -> None:
             rows += [(setting["input"], source, path, f"{rate:,.0f}") for path, rate in rates.items()]
     print(table(rows, ("input", "source JPEG", "path", "samples/s (median)")))
     print(f"synthesize 10 classes x 200 images at 64x64: {results['synthesize_10x200_at_64_seconds']} s")
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    write_report(args.json, "data_classification", **results)
 
 
 if __name__ == "__main__":

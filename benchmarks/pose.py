@@ -24,15 +24,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import cvcore  # noqa: F401  (sets the thread defaults before MXNet is imported)
+
+# isort: split
 import cv2
 import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon
 
-import cvcore  # noqa: F401  (sets the thread defaults before MXNet is imported)
-from cvcore.cli import table
 from cvcore.deploy.benchmark import compare_inference_paths, median_rate, write_report
 from cvcore.pipeline import Pipeline
+from cvcore.tables import table
 from cvcore_pose import demo
 from cvcore_pose.coco import COCOKeypoints
 from cvcore_pose.evaluation import coco_keypoint_ap

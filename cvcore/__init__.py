@@ -15,17 +15,17 @@ from .errors import (  # noqa: E402
 from .hookspecs import KINDS, hookimpl  # noqa: E402
 from .plugins import available, get, register_plugin  # noqa: E402
 from .task import Task  # noqa: E402
-from .zoo import ModelRecipe, WeightsSpec, get_model, list_models, model_component  # noqa: E402
+from .zoo import ModelRecipe, WeightsSpec, list_models, model_component  # noqa: E402
 
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    # Pipeline imports mxnet; keep `import cvcore` light for the CLI and plugins.
-    if name == "Pipeline":
-        from .pipeline import Pipeline
+    # the pipeline module imports mxnet; keep `import cvcore` light for the CLI and plugins
+    if name in ("Pipeline", "get_model"):
+        from . import pipeline
 
-        return Pipeline
+        return getattr(pipeline, name)
     raise AttributeError(f"module 'cvcore' has no attribute {name!r}")
 
 

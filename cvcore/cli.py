@@ -4,20 +4,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .errors import ConfigError, CvcoreError  # importing the cvcore package set MXNet's defaults
-
-
-def table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    """A plain-text table with aligned columns."""
-    cells = [[str(h) for h in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+from .tables import plural, table, terminal_width
 
 
 def parse_options(pairs: Sequence[str] | None) -> dict[str, Any]:
@@ -42,16 +35,37 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
     plugin_host = host()
     registry = plugin_host.registry
-    rows = []
-    for info in sorted(plugin_host.plugins.values(), key=lambda i: (i.name != "cvcore", i.name)):
-        provided = registry.provided_by(info.name) if info.status == "ok" else {}
-        what = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in provided.items())
-        if info.status != "ok":
-            what = info.error or "disabled by CVCORE_PLUGINS_DISABLE"
-        rows.append((info.name, info.distribution or "-", info.version or "-", info.status, what or "(nothing yet)"))
-    print(table(rows, ("plugin", "distribution", "version", "status", "registers")))
+    infos = sorted(plugin_host.plugins.values(), key=lambda i: (i.name != "cvcore", i.name))
+    if args.name:
+        infos = [info for info in infos if args.name in (info.name, info.distribution)]
+        if not infos:
+            names = ", ".join(sorted(plugin_host.plugins))
+            raise CvcoreError(f"No plugin named {args.name!r}; the plugins are: {names}.")
+    width = terminal_width()
+    if args.verbose or args.name:
+        for info in infos:
+            print(f"{info.name} ({info.distribution or '-'} {info.version or '-'}, {info.status})")
+            provided = registry.provided_by(info.name) if info.status == "ok" else {}
+            if info.status != "ok":
+                print(textwrap.fill(info.error or "disabled by CVCORE_PLUGINS_DISABLE", width, initial_indent="  ",
+                                    subsequent_indent="  "))
+            for kind, names in provided.items():
+                print(textwrap.fill(", ".join(names), width, initial_indent=f"  {kind}: ", subsequent_indent="    ",
+                                    break_on_hyphens=False))
+            if info.status == "ok" and not provided:
+                print("  (nothing yet)")
+    else:
+        rows = []
+        for info in infos:
+            provided = registry.provided_by(info.name) if info.status == "ok" else {}
+            what = ", ".join(plural(len(names), kind) for kind, names in provided.items())
+            if info.status != "ok":
+                what = info.error or "disabled by CVCORE_PLUGINS_DISABLE"
+            rows.append((info.name, info.distribution or "-", info.version or "-", info.status, what or "(nothing yet)"))
+        print(table(rows, ("plugin", "distribution", "version", "status", "registers"), width=width))
+        print("(cvcore plugins -v, or cvcore plugins NAME, lists the names)")
     for kind, name in registry.conflicts:
-        print(f"conflict: {registry.conflict_message(kind, name)}")
+        print(textwrap.fill(f"conflict: {registry.conflict_message(kind, name)}", width, subsequent_indent="  "))
     return 1 if registry.conflicts else 0
 
 
@@ -66,8 +80,20 @@ def cmd_models(args: argparse.Namespace) -> int:
     if not rows:
         print(f"No models{' for task ' + repr(args.task) if args.task else ''} are registered.", file=sys.stderr)
         return 1
-    print(table(rows, ("model", "task", "plugin", "description")))
+    print(table(rows, ("model", "task", "plugin", "description"), width=terminal_width(), last="cut"))
     return 0
+
+
+def version_text() -> str:
+    """The core's version and each installed plugin's, one per line."""
+    from . import __version__
+    from .plugins import host
+
+    lines = [f"cvcore {__version__}"]
+    for info in sorted(host().plugins.values(), key=lambda i: i.name):
+        if info.name != "cvcore":
+            lines.append(f"  {info.distribution or info.name} {info.version or '-'} ({info.status})")
+    return "\n".join(lines)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -99,6 +125,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .files import write_json
     from .pipeline import Pipeline
     from .train import TrainingInterrupted
+    from .train.curves import CURVES_FILE, plot_curves
 
     pipeline = Pipeline.from_config(args.config)
     configured = dict(pipeline.options.get("train") or {})
@@ -131,6 +158,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         write_json(args.json, history, indent=2)
     validated = ", ".join(f"{k} {v:.4f}" for k, v in history.items() if k.startswith("val_") and isinstance(v, float))
     print(f"saved the trained pipeline to {out} after {history['epoch']} epochs" + (f" ({validated})" if validated else ""))
+    print(f"learning curves: {plot_curves([out], out / CURVES_FILE)}")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from .train.curves import plot_curves
+
+    print(f"wrote {plot_curves(args.runs, args.out)}")
     return 0
 
 
@@ -330,8 +365,20 @@ def cmd_launch(args: argparse.Namespace) -> int:
 
 
 # -- parser -------------------------------------------------------------------------
+class VersionAction(argparse.Action):
+    """``--version``: cvcore's version and each plugin's, found when asked (not when the parser is built)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: str | None = None) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cvcore", description="Plugin-based computer vision on MXNet Gluon.")
+    parser.add_argument("--version", action=VersionAction, help="print the versions of cvcore and of each installed plugin")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def verb(name: str, func, help_text: str) -> argparse.ArgumentParser:
@@ -350,7 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     def settings(p: argparse.ArgumentParser, what: str) -> None:
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help=f"{what} (repeatable)")
 
-    verb("plugins", cmd_plugins, "List plugins, their status and what they register.")
+    p = verb("plugins", cmd_plugins, "List plugins, their status and what they register.")
+    p.add_argument("name", nargs="?", help="only this plugin (entry-point or distribution name), with every name it registers")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every name each plugin registers")
     p = verb("models", cmd_models, "List zoo models.")
     p.add_argument("--task", help="only models of this task")
     p = verb("info", cmd_info, "Describe a model or part by name.")
@@ -365,6 +414,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CHECKPOINT",
                    help="continue from the latest checkpoint in --out (or from CHECKPOINT); exact, as if never stopped")
     settings(p, "training option overriding [train]")
+
+    p = verb("plot", cmd_plot, "Draw the learning curves of training runs, overlaid, into a PNG.")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run folders (what cvcore train --out wrote)")
+    p.add_argument("--out", default="curves.png", help="the picture to write (default curves.png)")
 
     p = verb("eval", cmd_eval, "Evaluate a pipeline on a dataset split.")
     target(p)

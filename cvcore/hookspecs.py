@@ -83,7 +83,7 @@ def cvcore_deploy_transforms() -> Iterable[Component]:
     **options) -> net``. It returns a block with the same inputs and outputs as
     ``net``, hybridized and already run once on ``example`` (so it can be
     exported). ``calib_data`` is ``None`` or a re-iterable of input batches
-    (:class:`cvcore.deploy.calibration.CalibrationBatches`). Transforms
+    (:class:`cvcore.calibration.CalibrationBatches`). Transforms
     compose: prune -> int8 -> export.
 
     The returned net need not be an MXNet block (an OpenVINO model, say): it

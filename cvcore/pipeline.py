@@ -13,6 +13,7 @@ import mxnet as mx
 from mxnet import gluon
 
 from . import weights
+from .calibration import calibration_batches
 from .config import PART_KINDS, merge_config, read_config, relative_paths
 from .errors import ConfigError, CvcoreError, IncompatiblePartsError, UnknownComponentError
 from .files import require_writable
@@ -21,6 +22,7 @@ from .nn.assembled import AssembledNet
 from .options import check_call, check_keys
 from .plugins import get
 from .task import Task
+from .train import TrainingInterrupted, fit
 from .typecheck import check_values
 from .zoo import get_recipe
 
@@ -319,8 +321,9 @@ class Pipeline:
         """
         self._require_trainable("fit")
         _check_sync_batch_norm_on_cpus(self.net, self.ctx)
-        from .train import TrainingInterrupted, fit
-
+        options = {**dict(self.options.get("train") or {}), **options}
+        if options.get("teacher") is not None:
+            options["teacher"] = self._teacher(options["teacher"])
         if train_data is None:
             train_data = self.task.dataset(self, "train")
             if val_data is None:
@@ -329,12 +332,22 @@ class Pipeline:
                 except ConfigError:
                     val_data = None  # no val split on disk: train without validation
         try:
-            result = fit(self, train_data, val_data, **{**dict(self.options.get("train") or {}), **options})
+            result = fit(self, train_data, val_data, **options)
         except TrainingInterrupted as exc:
             self.random_weights = self.random_weights and exc.checkpoint is None
             raise
         self.random_weights = False
         return result
+
+    def _teacher(self, teacher: Any) -> "Pipeline":
+        """The distillation teacher: a Pipeline as given, a saved pipeline folder, or a zoo model with its weights."""
+        if isinstance(teacher, Pipeline):
+            return teacher
+        if not isinstance(teacher, (str, os.PathLike)):
+            raise ConfigError(f"teacher must be a Pipeline, a saved pipeline directory or a zoo model name, not {teacher!r}.")
+        if (Path(teacher) / CONFIG_FILE).is_file():
+            return Pipeline.load(teacher, ctx=self.ctx)
+        return Pipeline.from_model(str(teacher), pretrained=True, ctx=self.ctx)
 
     def evaluate(self, data: Any = None, **options: Any) -> dict[str, float]:
         """The metric's values on ``data`` (default: the config's validation split)."""
@@ -369,10 +382,8 @@ class Pipeline:
         ``calib_data`` (for transforms that calibrate) is a dataset of the
         task, read through its evaluation transform, an N x C x H x W array
         or an iterable of input batches; the transform receives it as
-        :class:`~cvcore.deploy.calibration.CalibrationBatches`.
+        :class:`~cvcore.calibration.CalibrationBatches`.
         """
-        from .deploy.calibration import calibration_batches
-
         component = get("transform", transform)
         check_call(component.factory, options, f"option of transform {transform!r}")
         example = example if example is not None else self.example()
@@ -507,6 +518,17 @@ class Pipeline:
         return pipeline
 
 
+def get_model(name: str, pretrained: bool | str = False, root: str | os.PathLike | None = None, **options: Any) -> Any:
+    """Build the network of zoo model ``name`` (a ``HybridBlock``), as GluonCV's ``get_model``.
+
+    ``pretrained=True`` loads the zoo's weights from the weight store (the
+    folder ``root``, default ``$CVCORE_HOME/models``), ``pretrained="file.params"``
+    a local file. ``options`` override the recipe (``classes=10``,
+    ``backbone={"norm_layer": "SyncBatchNorm"}``, ...).
+    """
+    return Pipeline.from_model(name, pretrained=pretrained, root=root, **options).net
+
+
 def graph_loader(deployed: list[Mapping[str, Any]]) -> Callable[[Path, list], Any]:
     """How to reload the graph a deployed pipeline saved: the latest transform's ``meta["load_graph"]``, else MXNet's.
 
@@ -546,9 +568,9 @@ def _check_sync_batch_norm_on_cpus(net: gluon.Block, ctx: list) -> None:
 
     MXNet shares CPU scratch space between all ``cpu(i)`` contexts, round robin over
     ``MXNET_CPU_TEMP_COPY`` buffers (default 4). A SyncBatchNorm waiting for its
-    twin on another CPU context can hold the buffer that twin needs. About eight
-    buffers per SyncBatchNorm layer avoid it (measured: ResNet-18's 20 layers hang
-    at 64 and train at 128). The variable is read when MXNet starts.
+    twin on another CPU context can hold the buffer that twin needs; eight buffers
+    per SyncBatchNorm layer leave a margin of two over the fewest with which
+    ResNet-18 trained. The variable is read when MXNet starts.
     """
     from mxnet.gluon.contrib.nn import SyncBatchNorm
 

@@ -16,6 +16,7 @@ Switches (read once, when the plugin host is first used):
 from __future__ import annotations
 
 import difflib
+import importlib
 import os
 import sys
 import threading
@@ -35,6 +36,7 @@ from .registry import Entry, Registry
 
 ENTRY_POINT_GROUP = "cvcore.plugins"
 BUILTIN_PLUGIN = "cvcore"
+BUILTIN_MODULE = "cvcore.builtins"
 
 
 class PluginLoadWarning(UserWarning):
@@ -82,9 +84,10 @@ class PluginHost:
 
     # -- loading -----------------------------------------------------------
     def _load_builtins(self) -> None:
-        from . import builtins
-
-        info = PluginInfo(BUILTIN_PLUGIN, "cvcore", _version("cvcore"), module=builtins.__name__)
+        # The core's own parts are a plugin at the top of the core's layers (it registers the tasks, transforms,
+        # backbones...), loaded by name as every plugin is: the host never imports what it hosts.
+        builtins = importlib.import_module(BUILTIN_MODULE)
+        info = PluginInfo(BUILTIN_PLUGIN, "cvcore", _version("cvcore"), module=BUILTIN_MODULE)
         self._add(info, builtins)
 
     def load_entry_points(self, group: str = ENTRY_POINT_GROUP) -> None:

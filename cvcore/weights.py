@@ -77,12 +77,12 @@ def fetch(spec: "WeightsSpec", model_name: str, root: str | os.PathLike | None =
 
 def _download(url: str, target: Path) -> None:
     """Download ``url`` to ``target`` atomically; a ``.zip`` URL is unpacked to its member of that name."""
-    from tqdm import tqdm
+    from .progress import progress_bar
 
     fetched = target.with_name(f"{target.name}.zip") if url.endswith(".zip") else target
     with urllib.request.urlopen(url, timeout=60) as response, atomic_path(fetched) as tmp, open(tmp, "wb") as out:
         total = int(response.headers.get("Content-Length") or 0) or None
-        with tqdm(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
+        with progress_bar(total=total, unit="B", unit_scale=True, desc=target.name) as bar:
             for block in iter(lambda: response.read(1 << 20), b""):
                 out.write(block)
                 bar.update(len(block))
@@ -106,13 +106,49 @@ def read_params(path: str | os.PathLike) -> dict:
     try:
         loaded = mx.nd.load(str(path))
     except mx.base.MXNetError as exc:
-        raise WeightsError(f"{path} is not an MXNet parameter file (or it is truncated): {str(exc).splitlines()[0]}") from exc
+        raise WeightsError(f"{path} is not an MXNet parameter file: {what_file_is(path)}.") from exc
     if isinstance(loaded, list) and not loaded:
         return {}  # MXNet reads a file of no arrays back as an empty list
     if not isinstance(loaded, dict):
         raise WeightsError(f"{path} holds a list of arrays without names, not a network's parameters.")
     # files written by HybridBlock.export prefix keys with arg:/aux:
     return {key.split(":", 1)[1] if key[:4] in ("arg:", "aux:") else key: value for key, value in loaded.items()}
+
+
+MXNET_PARAMS_HEADER = (0x112).to_bytes(8, "little")
+"""The first 8 bytes of every file ``mx.nd.save`` writes (its NDArray-list magic number)."""
+
+
+def what_file_is(path: Path) -> str:
+    """What a file that MXNet cannot read as parameters is, judged by its size and first bytes, and what to do."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    if size == 0:
+        return "it is empty (0 bytes); an interrupted download or copy leaves such files: fetch it again"
+    if head.startswith(MXNET_PARAMS_HEADER):
+        return (f"it starts with MXNet's parameter-file header but cannot be read to its end ({size:,} bytes): "
+                "it was cut short or damaged; fetch or save it again")
+    if head.startswith(b"PK\x03\x04"):
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+        if any(name.endswith("data.pkl") for name in names):
+            return "it is a PyTorch checkpoint (torch.save); cvcore reads MXNet .params files (e.g. GluonCV's)"
+        return (f"it is a zip archive ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}); GluonCV publishes its "
+                ".params files zipped: unzip it and use the .params inside")
+    if head[:1] == b"\x80":
+        return "it is a Python pickle (a PyTorch or NumPy checkpoint?); cvcore reads MXNet .params files"
+    if head.startswith(b"\x89HDF"):
+        return "it is an HDF5 file (Keras or TensorFlow weights?); cvcore reads MXNet .params files"
+    if head.startswith(b"\x93NUMPY"):
+        return "it is a NumPy .npy array; save a network's parameters with net.save_parameters or mx.nd.save"
+    text = head.lstrip().lower()
+    if text.startswith((b"<!doctype", b"<html", b"<?xml")):
+        return "it is an HTML or XML page, as a failed download saves instead of the file: download it again"
+    if text[:1] in (b"{", b"["):
+        return "it is JSON text (a -symbol.json graph? its parameters are in the -0000.params file beside it)"
+    return (f"its first bytes are {head[:8].hex(' ')}, where MXNet's parameter files start with "
+            f"{MXNET_PARAMS_HEADER.hex(' ')} ({size:,} bytes)")
 
 
 def non_finite(arrays: Mapping) -> list[str]:

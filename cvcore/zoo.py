@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import fnmatch
-import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -135,16 +134,3 @@ def list_models(task: str | None = None, pattern: str | None = None) -> list[str
             continue
         names.append(entry.name)
     return names
-
-
-def get_model(name: str, pretrained: bool | str = False, root: str | os.PathLike | None = None, **options: Any):
-    """Build the network of zoo model ``name`` (a ``HybridBlock``), as GluonCV's ``get_model``.
-
-    ``pretrained=True`` loads the zoo's weights from the weight store (the
-    folder ``root``, default ``$CVCORE_HOME/models``), ``pretrained="file.params"``
-    a local file. ``options`` override the recipe (``classes=10``,
-    ``backbone={"norm_layer": "SyncBatchNorm"}``, ...).
-    """
-    from .pipeline import Pipeline
-
-    return Pipeline.from_model(name, pretrained=pretrained, root=root, **options).net

@@ -26,21 +26,40 @@ def write_config(path: Path, data_root: Path) -> Path:
     return write_classification_config(path, data_root, size=32, epochs=6, batch_size=12, lr=0.1)
 
 
+def plugin_rows(out: str) -> dict[str, str]:
+    """``cvcore plugins``' rows by plugin, each with its wrapped continuation lines joined on."""
+    rows: dict[str, str] = {}
+    last = None
+    for line in out.splitlines()[2:]:
+        if line.startswith("(") or line.startswith("conflict:"):
+            break
+        if line.startswith(" ") and last is not None:
+            rows[last] += " " + line.strip()
+        else:
+            last = line.split()[0]
+            rows[last] = line
+    return rows
+
+
 @pytest.mark.first_party
 def test_plugins_lists_builtins_and_all_first_party_plugins():
-    out = subprocess.run(CVCORE + ["plugins"], capture_output=True, text=True, check=True).stdout
-    lines = {line.split()[0]: line for line in out.splitlines()[2:]}
-    assert set(lines) >= {"cvcore", "pose", "rcnn-fpn", "gan", "prune", "int8-vnni"}
-    assert "cvcore-int8-vnni" in lines["int8-vnni"] and " ok " in lines["int8-vnni"]
-    assert "head: classifier" in lines["cvcore"] and "transform: export, hybridize" in lines["cvcore"]
+    env = {**__import__("os").environ, "COLUMNS": "100"}
+    out = subprocess.run(CVCORE + ["plugins"], capture_output=True, text=True, check=True, env=env).stdout
+    assert max(len(line) for line in out.splitlines()) <= 100  # fits the terminal
+    rows = plugin_rows(out)
+    assert set(rows) >= {"cvcore", "pose", "rcnn-fpn", "gan", "prune", "int8-vnni"}
+    assert "cvcore-int8-vnni" in rows["int8-vnni"] and " ok " in rows["int8-vnni"]
+    assert "1 head" not in rows["cvcore"] and "1 task" in rows["cvcore"] and "2 transforms" in rows["cvcore"]
+    names = subprocess.run(CVCORE + ["plugins", "cvcore"], capture_output=True, text=True, check=True, env=env).stdout
+    assert "  transform: export, hybridize" in names and "  head: classifier" in names
+    assert max(len(line) for line in names.splitlines()) <= 100
 
 
 @pytest.mark.first_party
 def test_plugins_shows_a_disabled_plugin(monkeypatch):
     env = {**__import__("os").environ, "CVCORE_PLUGINS_DISABLE": "gan"}
     out = subprocess.run(CVCORE + ["plugins"], capture_output=True, text=True, check=True, env=env).stdout
-    gan = next(line for line in out.splitlines() if line.startswith("gan "))
-    assert "disabled" in gan
+    assert " disabled " in plugin_rows(out)["gan"]
 
 
 def test_info_describes_a_part(capsys, tinynet):
@@ -196,3 +215,21 @@ def test_predict_a_folder_of_images_with_raw_json(capsys, tmp_path, tinynet, col
     for record in records:
         assert len(record["classes"]) == 2 and {c["name"] for c in record["classes"]} <= {"blue", "green", "red"}
         assert record["classes"][0]["score"] >= record["classes"][1]["score"]
+
+
+def test_version_names_the_core_and_every_plugin(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    lines = capsys.readouterr().out.splitlines()
+    assert done.value.code == 0 and lines[0] == f"cvcore {cvcore.__version__}"
+    infos = [info for info in cvcore.plugins.host().plugins.values() if info.name != "cvcore"]
+    assert len(lines) == 1 + len(infos)
+    assert all(line.startswith("  ") and line.endswith(("(ok)", "(disabled)", "(broken)")) for line in lines[1:])
+
+
+def test_models_fit_a_100_column_terminal(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(["models", "--task", "classification"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) > 30 and max(len(line) for line in lines) <= 100
+    assert any(line.endswith("\u2026") for line in lines)  # long descriptions are cut, with an ellipsis

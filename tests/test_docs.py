@@ -92,3 +92,15 @@ def test_tutorial_pyproject_declares_the_entry_point_group():
 def test_hook_reference_examples_compile():
     for number, block in enumerate(code_blocks(HOOKS, "python")):
         compile(block, f"{HOOKS.name}:python-block-{number}", "exec")
+
+
+def test_the_readmes_figures_are_those_of_the_committed_results():
+    """Every measured figure in README.md is generated from benchmarks/results/*.json (make readme-figures)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("readme_figures", ROOT / "benchmarks" / "_readme_figures.py")
+    figures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(figures)
+    readme = (ROOT / "README.md").read_text()
+    assert "<!-- figures:" in readme
+    assert figures.rewrite(readme) == readme, "README.md's figures differ from benchmarks/results/: run `make readme-figures`"

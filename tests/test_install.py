@@ -40,9 +40,8 @@ def test_third_party_plugin_installs_and_composes_with_the_core_head(tmp_path):
     python = layered_venv(tmp_path / "venv")
     sh(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", source)
 
-    plugins = sh(python, "-m", "cvcore.cli", "plugins").stdout
-    row = next(line for line in plugins.splitlines() if line.startswith("tinynet "))
-    assert "cvcore-tinynet" in row and "0.3.0" in row and "backbone: tinynet" in row
+    plugins = sh(python, "-m", "cvcore.cli", "plugins", "tinynet").stdout
+    assert plugins.splitlines()[0] == "tinynet (cvcore-tinynet 0.3.0, ok)" and "  backbone: tinynet" in plugins
 
     script = textwrap.dedent(f"""
         import numpy as np, cvcore
@@ -78,8 +77,7 @@ def test_wheelhouse_installs_cvcore_with_pose_and_int8_extras(tmp_path):
     pip = [env_dir / "bin" / "python", "-m", "pip"]
     sh(*pip, "install", "--quiet", "--find-links", wheelhouse, "cvcore[pose,int8]", timeout=900)
 
-    out = sh(env_dir / "bin" / "cvcore", "plugins", cwd=tmp_path).stdout
-    names = {line.split()[0] for line in out.splitlines()[2:]}
-    assert names == {"cvcore", "pose", "int8-vnni"}
+    out = sh(env_dir / "bin" / "cvcore", "--version", cwd=tmp_path).stdout
+    assert out.splitlines() == ["cvcore 0.1.0", "  cvcore-int8-vnni 0.1.0 (ok)", "  cvcore-pose 0.1.0 (ok)"]
     location = sh(env_dir / "bin" / "python", "-c", "import cvcore; print(cvcore.__file__)", cwd=tmp_path).stdout
     assert str(env_dir) in location  # the wheel, not this checkout

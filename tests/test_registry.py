@@ -280,9 +280,9 @@ def test_cvcore_plugins_still_lists_everything_when_two_plugins_clash(fake_plugi
     cvcore.plugins.reset_host()
 
     with pytest.warns(PluginLoadWarning):
-        code = main(["plugins"])
+        code = main(["plugins", "-v"])
 
     out = capsys.readouterr().out
     assert code == 1
-    assert "backbone: alphanet" in next(line for line in out.splitlines() if line.startswith("alpha "))
+    assert out.split("alpha (cvcore-alpha 1.0, ok)\n")[1].startswith("  backbone: alphanet\n")
     assert "conflict: Two plugins register the backbone 'sharednet'" in out

@@ -4,6 +4,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 
 def python(code: str, cpus: set[int] | None = None, **env_changes) -> subprocess.CompletedProcess:
@@ -30,3 +33,24 @@ def test_importing_mxnet_first_warns():
     result = python("import mxnet, cvcore, os; print(os.environ.get('OMP_NUM_THREADS'))")
     assert result.stdout.strip() == "None"
     assert "mxnet was imported before cvcore" in result.stderr
+
+
+@pytest.mark.first_party
+def test_importing_a_benchmark_or_a_plugin_module_first_still_sets_the_defaults():
+    """Scripts and plugin modules import cvcore before MXNet (isort must not reorder them: see their `isort: split`)."""
+    root = Path(__file__).resolve().parents[1]
+    scripts = sorted(p for p in (root / "benchmarks").glob("*.py") if not p.name.startswith("_"))
+    code = ("import importlib.util, os, sys\n"
+            "spec = importlib.util.spec_from_file_location('bench', sys.argv[1])\n"
+            "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+            "print('mxnet' in sys.modules, os.environ.get('OMP_NUM_THREADS'), os.environ.get('MXNET_SUBGRAPH_VERBOSE'))")
+    for script in scripts:
+        done = subprocess.run([sys.executable, "-W", "always", "-c", code, str(script)], capture_output=True, text=True,
+                              env={k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}, check=True)
+        uses_mxnet, threads, verbose = done.stdout.split()
+        if uses_mxnet == "True":  # run.py only starts the others
+            assert [threads, verbose] == [str(len(os.sched_getaffinity(0))), "0"], script
+        assert "imported before cvcore" not in done.stderr, script
+    for module in ("cvcore_pose.coco", "cvcore_int8_vnni.machine"):
+        found = python(f"import {module}, os; print(os.environ['OMP_NUM_THREADS'])").stdout.strip()
+        assert found == str(len(os.sched_getaffinity(0))), module

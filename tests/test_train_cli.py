@@ -73,5 +73,6 @@ def test_training_prints_one_line_per_epoch_and_no_dump(capfd, tmp_path, tinynet
     assert [line.split(":")[0] for line in lines[:2]] == ["epoch 1/2", "epoch 2/2"]
     assert all("loss " in line and "val_top1 " in line and " min (" in line for line in lines[:2])
     assert lines[2].startswith(f"saved the trained pipeline to {tmp_path / 'run'} after 2 epochs (val_top1 ")
-    assert len(lines) == 3 and "{" not in out
+    assert lines[3] == f"learning curves: {tmp_path / 'run' / 'curves.png'}"
+    assert len(lines) == 4 and "{" not in out
     assert "Subgraph backend" not in err

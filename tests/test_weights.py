@@ -123,14 +123,28 @@ def test_mismatched_file_lists_missing_unexpected_and_wrong_shapes(tinynet, tmp_
     assert "head.fc.weight: file (3, 64) vs network (5, 128)" in message
 
 
-@pytest.mark.parametrize("content", [b"", b"definitely not ndarray bytes" * 10])
-def test_a_file_that_is_not_parameters_is_named(tmp_path, content):
-    bad = tmp_path / "bad.params"
-    bad.write_bytes(content)
-    with pytest.raises(weights.WeightsError, match="bad.params is not an MXNet parameter file"):
-        weights.read_params(bad)
-
-
 def test_name_map_renames_foreign_prefixes():
     renamed = weights.rename({"fc.weight": 1, "conv1.weight": 2}, {"fc.": "head.fc.", "": "backbone."})
     assert renamed == {"head.fc.weight": 1, "backbone.conv1.weight": 2}
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"", "it is empty"),
+    (b"\x12\x01\x00\x00\x00\x00\x00\x00\x05\x00", "header but cannot be read to its end"),
+    (b"<!DOCTYPE html><html>Access denied</html>", "HTML or XML page"),
+    (b"\x80\x04\x95garbage", "Python pickle"),
+    (b"\x89HDF\r\n\x1a\n....", "HDF5 file"),
+    (b"\x00\x01\x02\x03 garbage", "first bytes are 00 01 02 03"),
+])
+def test_a_file_that_is_not_parameters_says_what_it_is(tmp_path, content, reason):
+    (tmp_path / "garbage.params").write_bytes(content)
+    with pytest.raises(weights.WeightsError, match=f"garbage.params is not an MXNet parameter file: .*{reason}"):
+        weights.read_params(tmp_path / "garbage.params")
+
+
+def test_a_zipped_gluoncv_file_says_to_unzip_it(tmp_path):
+    mx.nd.save(str(tmp_path / "resnet18_v1-a0666292.params"), {"a": mx.nd.ones(2)})
+    with zipfile.ZipFile(tmp_path / "resnet18_v1.params", "w") as archive:
+        archive.write(tmp_path / "resnet18_v1-a0666292.params", "resnet18_v1-a0666292.params")
+    with pytest.raises(weights.WeightsError, match=r"zip archive \(resnet18_v1-a0666292.params\).*unzip it"):
+        weights.read_params(tmp_path / "resnet18_v1.params")

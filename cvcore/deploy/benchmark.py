@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -92,11 +91,12 @@ def compare_inference_paths(pipeline: "Pipeline", *, batch_size: int = 16, runs:
 
 
 def write_report(path: str | os.PathLike, benchmark: str, **fields: Any) -> Path:
-    """Write a benchmark's JSON (its name, the thread count and the CPU, then ``fields``) and say where."""
-    report = {"benchmark": benchmark, "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-              "cpu": platform.processor() or platform.machine(), **fields}
+    """Write a benchmark's JSON (its name and the machine's :func:`~cvcore.deploy.machine.fingerprint`, then ``fields``)."""
+    from .machine import fingerprint
+
+    report = {"benchmark": benchmark, "machine": fingerprint(), **fields}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, default=float))
+    path.write_text(json.dumps(report, indent=2, default=float) + "\n")
     print(f"wrote {path}")
     return path

@@ -144,7 +144,7 @@ class ClassificationTask(Task):
         return {"classes": [{"name": name, "score": score} for name, score in prediction]}
 
     def demo(self, out_dir: str = "runs/classification-demo", **options: Any) -> int:
-        """Synthetic shapes -> ResNet-18 from scratch -> val top-1 (about 5 minutes on 2 cores)."""
+        """Synthetic shapes -> ResNet-18 from scratch -> val top-1 (its figures: README, benchmarks/demos.py)."""
         from . import classification_demo
 
         result = classification_demo.run(out_dir, **options)

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..options import check_keys
 from ..train import Callback
+from ..train.curves import CURVES_FILE, plot_curves
 
 RECIPE: dict[str, Any] = {
     "model": "resnet18_v1b",
@@ -61,15 +62,17 @@ def run(out_dir: str | Path = "runs/classification-demo", *, progress: bool = Tr
     )
     pipeline.save(run_dir / "pipeline")
     result = {"recipe": recipe, "curve": curve.points, "final": pipeline.evaluate(), "pipeline": str(run_dir / "pipeline"),
-              "train_seconds": sum(e["seconds"] for e in history["history"])}
+              "train_seconds": sum(e["seconds"] for e in history["history"]),
+              "curves": str(plot_curves([run_dir], run_dir / CURVES_FILE))}
     (run_dir / "demo.json").write_text(json.dumps(result, indent=2))
     return result
 
 
 def report(result: dict[str, Any]) -> str:
-    from ..cli import table
+    from ..tables import table
 
     rows = [(p["epoch"], f"{p['minutes']:.1f}", f"{p['loss']:.3f}", f"{p['val_top1']:.3f}") for p in result["curve"]]
     final = result["final"]
     return (table(rows, ("epoch", "minutes", "train loss", "val top-1"))
-            + f"\nfinal val top-1 {final['top1']:.3f}, top-5 {final['top5']:.3f}; pipeline saved to {result['pipeline']}")
+            + f"\nfinal val top-1 {final['top1']:.3f}, top-5 {final['top5']:.3f}; pipeline saved to {result['pipeline']}"
+            + f"\nlearning curves: {result['curves']}")

@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from ..errors import ConfigError
 from ..files import require_writable
+from ..progress import progress_bar
 from ..weights import describe_non_finite, non_finite
 from .checkpoint import Checkpoints, TrainState, find_resume_point, load
 from .config import TrainConfig
@@ -29,7 +30,7 @@ from .optim import create_kvstore, make_trainer, optimizer_states
 from .schedules import LRSchedule
 from .seeding import seed_devices
 from .step import SupervisedStep
-from .tricks import load_teacher, no_bias_decay
+from .tricks import no_bias_decay
 
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
@@ -96,7 +97,10 @@ class Engine:
                                   shard=(self.workers.rank, self.workers.count))
         self.steps_per_epoch = self.loader.batches_per_epoch
         self.schedule = LRSchedule.from_config(config, self.steps_per_epoch)
-        teacher = load_teacher(config.teacher, pipeline.ctx) if config.teacher is not None else None
+        teacher = config.teacher
+        if teacher is not None and not (hasattr(teacher, "net") and hasattr(teacher, "ctx")):
+            raise ConfigError(f"teacher = {teacher!r}: the engine takes a teacher pipeline; Pipeline.fit turns a saved "
+                              "pipeline folder or a zoo model name into one.")
         self.step = SupervisedStep(pipeline, self.trainer, config, self.guard, teacher=teacher, num_workers=self.workers.count)
         self.replay = {"seed": config.seed, "batch_size": config.batch_size,
                        "num_samples": len(train_data) if hasattr(train_data, "__len__") else None,
@@ -150,7 +154,7 @@ class Engine:
         epoch = state.epochs_done
         mix = config.mixup and epoch < config.epochs - config.mixup_off_epochs
         epoch_meter, interval_meter, interval_loss = Throughput(), Throughput(), 0.0
-        bar = tqdm(self.loader.epoch(epoch, skip=state.batches_done), total=self.steps_per_epoch,
+        bar = progress_bar(self.loader.epoch(epoch, skip=state.batches_done), total=self.steps_per_epoch,
                    initial=state.batches_done, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
                    disable=not (config.progress and self.writes), leave=False)
         for batch in bar:

@@ -5,7 +5,6 @@ Label smoothing, the fourth, is the loss's own option (``[loss] label_smoothing`
 from __future__ import annotations
 
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import mxnet as mx
@@ -14,7 +13,7 @@ from mxnet import gluon
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from ..pipeline import Pipeline
+    pass
 
 DECAY_FREE_SUFFIXES = ("bias", "gamma", "beta")
 
@@ -67,16 +66,3 @@ def soft_label_loss(loss: Any) -> Any:
             f"such as softmax_cross_entropy); {type(loss).__name__} has none."
         )
     return loss.with_soft_labels()
-
-
-def load_teacher(teacher: Any, ctx: list[mx.Context]) -> "Pipeline":
-    """The teacher pipeline: a Pipeline as given, a saved pipeline directory, or a zoo model with its weights."""
-    from ..pipeline import CONFIG_FILE, Pipeline
-
-    if isinstance(teacher, Pipeline):
-        return teacher
-    if not isinstance(teacher, (str, Path)):
-        raise ConfigError(f"teacher must be a Pipeline, a saved pipeline directory or a zoo model name, not {teacher!r}.")
-    if (Path(teacher) / CONFIG_FILE).is_file():
-        return Pipeline.load(teacher, ctx=ctx)
-    return Pipeline.from_model(str(teacher), pretrained=True, ctx=ctx)

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
+from cvcore.deploy.machine import cpu_flags
 from cvcore.deploy.transforms import has_onednn
 from cvcore.errors import CvcoreError
-
-CPUINFO = Path("/proc/cpuinfo")
 
 
 class SlowInt8Warning(RuntimeWarning):
@@ -27,19 +25,6 @@ class Int8Support:
     def summary(self) -> str:
         found = [name for name, present in (("AVX-512", self.avx512), ("VNNI", self.vnni), ("AMX-INT8", self.amx)) if present]
         return ", ".join(found) or "none of AVX-512, VNNI, AMX"
-
-
-def cpu_flags(cpuinfo: Path = CPUINFO) -> set[str]:
-    """The ``flags`` of the first CPU in ``cpuinfo`` (empty where the file does not exist)."""
-    try:
-        text = cpuinfo.read_text()
-    except OSError:
-        return set()
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "flags":
-            return set(value.split())
-    return set()
 
 
 def int8_support(flags: set[str] | None = None) -> Int8Support:

@@ -21,7 +21,6 @@ import numpy as np
 from mxnet.gluon.data import Dataset
 from pycocotools.coco import COCO
 
-# cvcore first: it sets MXNet's thread environment before mxnet is imported
 from cvcore.data.folder import skip_bad_image
 from cvcore.data.image import ImageReadError, read_image
 from cvcore.errors import ConfigError

@@ -48,11 +48,11 @@ from typing import Callable
 
 import cv2
 import numpy as np
-from tqdm import tqdm
 
 from cvcore.data.image import write_image
 from cvcore.data.synthetic import prepare_output
 from cvcore.errors import ConfigError
+from cvcore.progress import progress_bar
 
 from .keypoints import JOINTS, NUM_JOINTS, coco_category
 
@@ -420,7 +420,7 @@ def synthesize(
     for split_index, (split, count) in enumerate(zip(SPLITS, (train, val))):
         (root / split).mkdir(parents=True, exist_ok=True)
         images, annotations, results = [], [], []
-        for index in tqdm(range(count), desc=f"synth keypoints {split}", unit="img", disable=not progress):
+        for index in progress_bar(range(count), desc=f"synth keypoints {split}", unit="img", disable=not progress):
             image_id = index + 1
             image, people = render(width, height, max_people, np.random.default_rng([seed, split_index, index]))
             name = f"{image_id:012d}.jpg"

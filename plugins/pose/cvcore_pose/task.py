@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import mxnet as mx
 import numpy as np
-from tqdm import tqdm
 
 from cvcore.data.image import image_pixels
 from cvcore.errors import ConfigError, CvcoreError
 from cvcore.options import Option, check_keys
+from cvcore.progress import progress_bar
 from cvcore.task import Task, plain
 from cvcore.typecheck import check_values
 
@@ -178,7 +178,7 @@ class PoseTask(Task):
         metric.reset()
         loader = make_loader(pipeline, data, train=False, batch_size=batch_size, num_workers=num_workers)
         ctx = pipeline.ctx[0]
-        for batch in tqdm(loader, total=loader.batches_per_epoch, desc="evaluate", disable=not progress, leave=False):
+        for batch in progress_bar(loader, total=loader.batches_per_epoch, desc="evaluate", disable=not progress, leave=False):
             inputs, (meta,) = self.split_batch(batch)
             metric.update((meta,), self.heatmaps(pipeline, inputs.as_in_context(ctx), flip_test))
         return metric.get()

@@ -7,10 +7,10 @@ import mxnet as mx
 import numpy as np
 from mxnet import gluon
 
-from ..errors import ConfigError
+from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from ..pipeline import Pipeline
+    from .pipeline import Pipeline
 
 CALIB_BATCH_SIZE = 16
 CALIB_SEED = 0
@@ -39,7 +39,7 @@ class CalibrationBatches:
                 yield self._inputs(batch)
 
     def _from_dataset(self, dataset: gluon.data.Dataset) -> Iterator[mx.nd.NDArray]:
-        from ..train.data import make_loader
+        from .train.data import make_loader
 
         if len(dataset) == 0:
             raise ConfigError("The calibration dataset is empty.")

@@ -5,7 +5,7 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from cvcore.deploy.calibration import CalibrationBatches, calibration_batches
+from cvcore.calibration import CalibrationBatches, calibration_batches
 from cvcore.errors import ConfigError
 from cvcore.pipeline import Pipeline
 

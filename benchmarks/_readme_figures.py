@@ -1,0 +1,171 @@
+"""The README's measured figures, generated from the committed result files in ``benchmarks/results/``.
+
+Each figure block of README.md lies between ``<!-- figures:NAME -->`` and
+``<!-- /figures:NAME -->`` and is rewritten from ``results/NAME.json``, with the
+machine it was measured on. ``make readme-figures`` rewrites them; ``--check``
+(run by the test suite) fails when the README and the result files disagree.
+
+    python benchmarks/_readme_figures.py [--check]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+README = HERE.parent / "README.md"
+FLAG_NAMES = {"avx2": "AVX2", "avx512f": "AVX-512", "avx512_vnni": "AVX-512 VNNI", "avx_vnni": "AVX-VNNI",
+              "avx512_bf16": "AVX-512 BF16", "amx_tile": "AMX", "amx_int8": "AMX-INT8", "amx_bf16": "AMX-BF16"}
+
+
+def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def provenance(report: dict[str, Any], command: str) -> str:
+    """The line under every figure: when, on which CPU and instruction sets, how many threads, by which command."""
+    machine = report["machine"]
+    flags = ", ".join(FLAG_NAMES[f] for f in machine["cpu_flags"] if f in FLAG_NAMES and f not in ("amx_int8", "amx_bf16"))
+    family, model = machine.get("cpu_family_model") or (None, None)
+    generation = f"family {family}, model {model}; " if family else ""
+    return (f"*{machine['cpu']} ({generation}{flags or 'no AVX2'}), {machine['cores']} cores, "
+            f"OMP_NUM_THREADS={machine['omp_num_threads']}, "
+            f"{machine['date'][:10]}: `{command}`, medians of {report.get('runs', 'several')} runs unless noted "
+            f"(`benchmarks/results/{report['benchmark']}.json`).*")
+
+
+def backbones(report: dict[str, Any]) -> str:
+    rows = [[r["model"], r["batch_size"], f"{r['paths']['hybridize()']['median']:.1f}", f"{r['paths']['cvcore default']['median']:.1f}",
+             f"{r['speedup']:.2f}x", f"{r['gflop_per_image']:.2f}", f"{r['share_of_matmul_peak']:.0%}"] for r in report["results"]]
+    size = report["results"][0]["size"] if report["results"] else 224
+    return "\n\n".join([
+        f"FP32 inference at {size}x{size}, img/s: plain `hybridize()` against cvcore's default path "
+        f"(static memory and shapes, conv+BN+ReLU fused by oneDNN); the share of the machine's FP32 peak "
+        f"({report['matmul_peak_gflops']:.0f} GFLOP/s, a 4096x4096 dense layer) the default path reaches.",
+        markdown_table(["model", "batch", "hybridize() img/s", "cvcore default img/s", "speedup", "GFLOP/img", "of FP32 peak"], rows),
+        provenance(report, "python benchmarks/backbones.py"),
+    ])
+
+
+def data_classification(report: dict[str, Any]) -> str:
+    rows = [[s["input"], f"{s['source']}x{s['source']}", path, f"{rate:,.0f}"]
+            for s in report["settings"] for path, rate in s["samples_per_second"].items()]
+    return "\n\n".join([
+        "The classification training transform (random resized crop, flip, colour jitter, lighting, normalize), samples/s:",
+        markdown_table(["input", "source JPEG", "path", "samples/s"], rows),
+        provenance(report, "python benchmarks/data_classification.py"),
+    ])
+
+
+def int8(report: dict[str, Any]) -> str:
+    paths = ["MXNet FP32", "MXNet INT8", "OpenVINO FP32", "OpenVINO INT8"]
+    rows = []
+    with_accuracy = any(r.get("accuracy") for r in report["results"].values())
+    for name, r in report["results"].items():
+        base = r["img_s"]["MXNet FP32"]
+        row = [name, r["batch_size"], "x".join(map(str, r["input"]))]
+        row += [f"{r['img_s'][p]:.1f}" + ("" if p == "MXNet FP32" else f" ({r['img_s'][p] / base:.2f}x)") for p in paths]
+        if with_accuracy:
+            scores = r.get("accuracy")
+            row.append(" / ".join(f"{scores[p]:.1f}" for p in ("MXNet FP32", "MXNet INT8", "OpenVINO INT8")) if scores else "n/a")
+        rows.append(row)
+    headers = ["model", "batch", "input", *paths] + (["accuracy FP32 / MXNet INT8 / OpenVINO INT8"] if with_accuracy else [])
+    text = [f"Inference img/s, with the speedup over MXNet FP32 (cvcore's default path); INT8 support of this CPU: "
+            f"{report['int8_support']}.", markdown_table(headers, rows)]
+    if not with_accuracy:
+        text.append("Speed only (`--speed-only`: untrained weights, so no accuracy column).")
+    text += ["Verdicts against the goals:\n\n" + "\n".join(f"- {line.strip()}" for line in report["verdicts"] if line.strip()),
+             provenance(report, "python benchmarks/int8.py" + ("" if with_accuracy else " --speed-only"))]
+    return "\n\n".join(text)
+
+
+def pose(report: dict[str, Any]) -> str:
+    rows = [[r["section"], r["input"], r["batch"], r["what"], r["value"]] for r in report["rows"]]
+    text = ["simple_pose_resnet50_v1b unless noted; data rows are samples/s of the training input pipeline, train rows "
+            "samples/s of whole training steps, inference rows img/s, eval rows seconds.",
+            markdown_table(["section", "input", "batch", "what", "samples/s, img/s or s"], rows)]
+    curve = report.get("learning_curve")
+    if curve:
+        points = [[p["epoch"], f"{p['minutes']:.1f}", f"{p['val_AP']:.3f}"] for p in curve["curve"]]
+        text += ["Learning curve (`--learning-curve`: simple_pose_resnet18_v1b from scratch, "
+                 f"{curve['recipe']['train_images']:,} synthetic images, {curve['recipe']['epochs']} epochs):",
+                 markdown_table(["epoch", "training minutes", "val OKS AP"], points)]
+    text.append(provenance(report, "python benchmarks/pose.py" + (" --learning-curve" if curve else "")))
+    return "\n\n".join(text)
+
+
+def demos(report: dict[str, Any]) -> str:
+    text = []
+    found = report["results"]
+    if "pose" in found:
+        demo = found["pose"]
+        recipe = demo["recipe"]
+        curve = [[p["epoch"], f"{p['minutes']:.1f}", f"{p['samples_per_sec']:.0f}", f"{p['val_AP']:.3f}"] for p in demo["curve"]]
+        final, no_flip = demo["final"], demo["final_no_flip"]
+        text += [f"`cvcore demo` (the pose demo): {recipe['model']} from scratch at {recipe['input_size'][0]}x{recipe['input_size'][1]}, "
+                 f"{recipe['train_images']:,} synthetic training images, {recipe['epochs']} epochs:",
+                 markdown_table(["epoch", "training minutes", "samples/s", "val OKS AP"], curve),
+                 markdown_table(["OKS metric (val)", "flip test", "no flip"],
+                                [[name, f"{final[name]:.3f}", f"{no_flip[name]:.3f}"] for name in ("AP", "AP50", "AP75", "AR")])]
+        if demo.get("int8"):
+            text.append(markdown_table(["path", "val AP (flip)", "speed over FP32"],
+                                       [["FP32 (cvcore default)", f"{final['AP']:.3f}", "1.00x"]]
+                                       + [[f"INT8 ({r['backend']})", f"{r['AP']:.3f}", f"{r['speedup']:.2f}x"] for r in demo["int8"]]))
+    if "classification" in found:
+        demo = found["classification"]
+        curve = [[p["epoch"], f"{p['minutes']:.1f}", f"{p['val_top1']:.3f}"] for p in demo["curve"]]
+        text += [f"`cvcore demo --task classification`: {demo['recipe']['model']} from scratch on the synthetic shapes "
+                 f"({demo['recipe']['classes']} classes, {demo['recipe']['size']}x{demo['recipe']['size']}):",
+                 markdown_table(["epoch", "training minutes", "val top-1"], curve)]
+    text.append(provenance(report, "python benchmarks/demos.py"))
+    return "\n\n".join(text)
+
+
+SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "demos": demos, "backbones": backbones, "data_classification": data_classification, "int8": int8, "pose": pose,
+}
+
+
+def render(name: str, results: Path = RESULTS) -> str:
+    path = results / f"{name}.json"
+    if not path.is_file():
+        return f"*Not measured yet: `python benchmarks/{name}.py` writes `benchmarks/results/{name}.json`.*"
+    return SECTIONS[name](json.loads(path.read_text()))
+
+
+def rewrite(readme: str, results: Path = RESULTS) -> str:
+    """``readme`` with every figure block regenerated from ``results``."""
+    def block(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in SECTIONS:
+            raise SystemExit(f"README names an unknown figure block {name!r}; known: {', '.join(SECTIONS)}")
+        return f"<!-- figures:{name} -->\n{render(name, results)}\n<!-- /figures:{name} -->"
+
+    return re.sub(r"<!-- figures:(\w+) -->.*?<!-- /figures:\1 -->", block, readme, flags=re.S)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 when the README differs from what the results give")
+    args = parser.parse_args(argv)
+    current = README.read_text()
+    wanted = rewrite(current)
+    if args.check:
+        if current != wanted:
+            print("README.md's figures differ from benchmarks/results/: run `make readme-figures`.", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(wanted)
+    print(f"rewrote the figure blocks of {README}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
