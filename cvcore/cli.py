@@ -169,6 +169,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new_plugin(args: argparse.Namespace) -> int:
+    from .scaffold import new_plugin
+
+    folder = new_plugin(args.name, args.directory, kind=args.kind)
+    print(f"wrote {folder}: the {args.kind} {args.name!r} in cvcore_{args.name}/, its test in tests/.")
+    print(f"next: pip install -e {folder}[test] && pytest {folder / 'tests'}")
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .pipeline import Pipeline
 
@@ -185,11 +194,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .files import write_json
-    from .pipeline import Pipeline
+    from .pipeline import Pipeline, check_target
 
     target, items = (args.model, args.items) if args.model else (args.items[0], args.items[1:])
     if not items:
         raise ConfigError("Nothing to predict on: give input files or folders after the model (cvcore predict MODEL image.jpg ...).")
+    check_target(target)  # before the inputs, so that a mistyped target is named first
     inputs = input_files(items)
     if args.out and len(inputs) > 1 and Path(args.out).suffix:
         raise ConfigError(f"With {len(inputs)} inputs --out must be a directory, not the file {args.out!r}.")
@@ -206,6 +216,39 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.json:
         write_json(args.json, records, indent=2)
     return 0
+
+
+def keep_inputs_from_pretrained(argv: Sequence[str]) -> list[str]:
+    """``predict`` arguments with ``--pretrained`` moved after the positional ones, so that it takes none of them.
+
+    ``--pretrained [FILE]`` would take the argument after it as its weights file, and argparse wants the target and
+    inputs together: ``predict X --pretrained a.jpg b.jpg`` is read as ``predict X a.jpg b.jpg --pretrained``, and
+    ``predict X --pretrained w.params a.jpg`` as ``predict X a.jpg --pretrained=w.params``. The argument after a bare
+    ``--pretrained`` is its file only when it is a ``.params`` file or another existing file that is neither an image
+    nor a ``.toml`` config; ``--pretrained=FILE`` always is.
+    """
+    argv = list(argv)
+    if argv[:1] != ["predict"]:
+        return argv
+    from .data.image import IMAGE_SUFFIXES
+
+    def weights(value: str) -> bool:
+        path = Path(value)
+        return path.suffix == ".params" or (path.is_file() and path.suffix.lower() not in (*IMAGE_SUFFIXES, ".toml"))
+
+    end = argv.index("--") if "--" in argv else len(argv)
+    kept, moved, at = [], [], 0
+    while at < end:
+        arg, after = argv[at], argv[at + 1] if at + 1 < end else None
+        at += 1
+        if arg == "--pretrained" and after is not None and not after.startswith("-") and weights(after):
+            moved.append(f"--pretrained={after}")
+            at += 1
+        elif arg == "--pretrained" or arg.startswith("--pretrained="):
+            moved.append(arg)
+        else:
+            kept.append(arg)
+    return kept + moved + argv[end:]
 
 
 def input_files(items: Sequence[str]) -> list[Path]:
@@ -225,10 +268,11 @@ def input_files(items: Sequence[str]) -> list[Path]:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from .pipeline import Pipeline
+    from .pipeline import Pipeline, check_target
     from .zoo import get_recipe
 
     options = parse_options(args.set)
+    check_target(args.target)
     recipe = get_recipe(args.target) if _is_zoo_name(args.target) else None
     if recipe is not None and recipe.deploy:
         if args.transform:
@@ -386,9 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    def pretrained(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--pretrained", nargs="?", const=True, default=False,
-                       help="load zoo weights (or a .params file) for a zoo model")
+    def pretrained(p: argparse.ArgumentParser, *, inputs_follow: bool = False) -> None:
+        after = (" After a bare --pretrained, an image, a folder, a .toml or a name that is no file is an input, not FILE."
+                 if inputs_follow else "")
+        p.add_argument("--pretrained", nargs="?", const=True, default=False, metavar="FILE",
+                       help=f"load zoo weights, or the .params FILE, for a zoo model (--pretrained=FILE is unambiguous).{after}")
 
     def target(p: argparse.ArgumentParser) -> None:
         p.add_argument("target", help="zoo model name, pipeline config (.toml) or saved pipeline directory")
@@ -430,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("items", nargs="+", metavar="[TARGET] INPUT",
                    help="zoo model name, pipeline config (.toml) or saved pipeline directory, then input files or folders of images")
     p.add_argument("--model", help="the target, given as an option; then every positional argument is an input")
-    pretrained(p)
+    pretrained(p, inputs_follow=True)
     p.add_argument("--out", help="where the task writes drawn results")
     p.add_argument("--json", help="also write every raw result (scores, keypoints, ...) to this JSON file")
     settings(p, "prediction option")
@@ -473,11 +519,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="scheduler port (default: a free one)")
     p.add_argument("--timeout", type=float, help="seconds before everything is stopped")
     p.add_argument("worker_command", nargs=argparse.REMAINDER, metavar="COMMAND", help="-- then the command each worker runs")
+
+    from .scaffold import KINDS
+
+    p = verb("new-plugin", cmd_new_plugin, "Write a ready plugin package with one part and a test of its contract.")
+    p.add_argument("name", help="the plugin's name: the package is cvcore-NAME, the part is registered as NAME")
+    p.add_argument("directory", nargs="?", help="where to write it (default ./cvcore-NAME)")
+    p.add_argument("--kind", choices=KINDS, default="backbone", help="the kind of part (default backbone)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(keep_inputs_from_pretrained(sys.argv[1:] if argv is None else argv))
     name = f"cvcore {getattr(args, 'verb', args.command)}"
 
     def format_warning(message, category, filename, lineno, line=None) -> str:

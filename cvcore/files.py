@@ -38,11 +38,16 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         raise
 
 
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return Path(path)
+
+
 def write_json(path: str | os.PathLike, data: Any, **dump_options: Any) -> Path:
     """Write ``data`` as JSON to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, **dump_options))
-    return Path(path)
+    return write_text_atomic(path, json.dumps(data, **dump_options))
 
 
 def require_writable(directory: str | os.PathLike) -> Path:

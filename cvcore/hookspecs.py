@@ -136,3 +136,6 @@ KINDS: dict[str, str] = {
     "task": "cvcore_tasks",
 }
 """Kind of part -> the hook that provides it."""
+
+API_VERSION = 1
+"""The hook API's version, bumped when a hook's contract changes incompatibly; a plugin declares its own as ``CVCORE_API``."""

@@ -12,21 +12,25 @@ from typing import Any, Callable, Mapping
 import mxnet as mx
 from mxnet import gluon
 
-from . import weights
+from . import provenance, weights
 from .calibration import calibration_batches
 from .config import PART_KINDS, merge_config, read_config, relative_paths
+from .contracts import check_feature_maps, require_attributes, require_block, traced_output_shapes
 from .errors import ConfigError, CvcoreError, IncompatiblePartsError, UnknownComponentError
 from .files import require_writable
 from .graphs import load_graph, write_graph
+from .hookspecs import KINDS
 from .nn.assembled import AssembledNet
 from .options import check_call, check_keys
-from .plugins import get
+from .plugins import available, get, host
+from .provenance import PROVENANCE_KEY
 from .task import Task
 from .train import TrainingInterrupted, fit
 from .typecheck import check_values
 from .zoo import get_recipe
 
 PIPELINE_KEYS = ("task", *PART_KINDS, "model", "input_shape", "data", "train")
+NETWORK_KINDS = ("backbone", "neck", "head")
 PIPELINE_TYPES = {"input_shape": list[int] | tuple[int, ...], "data": Mapping[str, Any], "train": Mapping[str, Any]}
 RANDOM_WEIGHTS_KEY = "random_weights"
 """Written into a saved pipeline.toml whose parameters were never trained nor loaded."""
@@ -83,7 +87,8 @@ class Pipeline:
     ``name`` (``{"name": "resnet50_v1b", "norm_layer": "SyncBatchNorm"}``), or
     a ready object. Other keyword options (``classes=10``, ``data={...}``,
     ``train={...}``) are the same names as the top-level keys of a TOML config.
-    ``initialize=False`` leaves the parameters unallocated, for loading them next.
+    ``initialize=False`` leaves the parameters unallocated, for loading them next;
+    ``assemble=False`` builds no network at all (for a deployed graph loaded next).
     """
 
     def __init__(
@@ -97,6 +102,7 @@ class Pipeline:
         *,
         ctx: mx.Context | list | None = None,
         initialize: bool = True,
+        assemble: bool = True,
         **options: Any,
     ) -> None:
         self.task_name = task if isinstance(task, str) else (task.name or type(task).__name__)
@@ -106,7 +112,8 @@ class Pipeline:
         if "deployed" in options:
             raise ConfigError("This configuration is a deployed pipeline's: open its folder with Pipeline.load (cvcore eval DIR ...).")
         self.model_name: str | None = options.pop("model", None)
-        options.pop(RANDOM_WEIGHTS_KEY, None)  # a saved pipeline's record; Pipeline.load reads it
+        for record in (RANDOM_WEIGHTS_KEY, PROVENANCE_KEY):  # a saved pipeline's records; Pipeline.load reads them
+            options.pop(record, None)
         where = f"pipeline option of task {self.task_name!r}"
         check_keys(options, (*PIPELINE_KEYS, *self.task.options), where)
         check_values(options, {**PIPELINE_TYPES, **{name: option.type for name, option in self.task.options.items()}}, where)
@@ -127,13 +134,18 @@ class Pipeline:
         if self.parts["head"] is None:
             raise ConfigError(f"Task {self.task_name!r} has no default head: pass head=...")
         self.deployed: list[dict[str, Any]] = []
-        self.net: gluon.HybridBlock = self._assemble()
+        self.net: Any = self._assemble() if assemble else None
         self._source_net: AssembledNet | None = None
+        self._kept_params: dict[str, mx.nd.NDArray] | None = None
+        """A loaded graph-only pipeline's trainable parameters, written back unchanged by :meth:`save`."""
+        self._loaded_provenance: dict[str, Any] = {}
+        self._missing_network: str | None = None
+        """Why a loaded deployed pipeline runs its graph without its parts (a plugin that is not available)."""
         self.loss = self._build_simple("loss")
         self.metric = self._build_simple("metric")
-        self.random_weights = initialize
+        self.random_weights = initialize and assemble
         """True while the weights are a random initialisation (a pretrained backbone under a new head included)."""
-        if initialize:  # skipped when parameters are about to be loaded from a file
+        if initialize and assemble:  # skipped when parameters are about to be loaded from a file
             _initialize(self.net, self.ctx)
             self._load_pretrained_backbone()
 
@@ -143,11 +155,13 @@ class Pipeline:
         first = neck_part or head_part
         wanted = _in_features(first)
         backbone = self._build_backbone(wanted, first)
+        input_shape = tuple(self.options.get("input_shape") or self.task.default_input_shape)
+        shapes = self._traced(backbone, "backbone", [input_shape], input_shape)[-wanted:]
         channels, strides = tuple(backbone.out_channels)[-wanted:], tuple(backbone.strides)[-wanted:]
         neck = None
         if neck_part is not None:
             neck = self._build_consumer(neck_part, channels, strides)
-            _check_exposes(neck, "neck", neck_part.label)
+            shapes = self._traced(neck, "neck", shapes, input_shape)
             channels, strides = tuple(neck.out_channels), tuple(neck.strides)
             head_wants = _in_features(head_part)
             if len(channels) < head_wants:
@@ -155,11 +169,27 @@ class Pipeline:
                     f"The head {head_part.label} needs {head_wants} feature maps but the neck {neck_part.label} "
                     f"gives {len(channels)}."
                 )
-            channels, strides = channels[-head_wants:], strides[-head_wants:]
+            channels, strides, shapes = channels[-head_wants:], strides[-head_wants:], shapes[-head_wants:]
         else:
             head_wants = wanted
         head = self._build_consumer(head_part, channels, strides, self.task.head_options(self.options))
+        self._traced(head, "head", shapes)
         return AssembledNet(backbone, head, neck, num_features=wanted, head_features=head_wants)
+
+    def _traced(self, block: gluon.HybridBlock, kind: str, input_shapes: Any, image_shape: tuple | None = None) -> tuple:
+        """The shapes ``block`` gives for inputs of ``input_shapes``; a feature extractor's are checked against its claims."""
+        what = self._describe(kind)
+        shapes = traced_output_shapes(block, list(input_shapes), what, single_allowed=image_shape is None)
+        if image_shape is not None:
+            check_feature_maps(shapes, block.out_channels, block.strides, image_shape[2:], what)
+        return shapes
+
+    def _describe(self, kind: str) -> str:
+        """``backbone 'littlenet' (plugin 'littlenet')``: the part and who provided it, for error messages."""
+        part = self.parts[kind]
+        if part.name is None:
+            return f"{kind} {part.label}"
+        return f"{kind} {part.label} (plugin {host().registry.entry(kind, part.name).plugin!r})"
 
     def _build_backbone(self, wanted: int, consumer: Part) -> gluon.HybridBlock:
         part = self.parts["backbone"]
@@ -169,13 +199,11 @@ class Pipeline:
             component = get("backbone", part.name)
             options = {key: value for key, value in part.options.items() if key != "pretrained"}
             backbone = component.build(**options)
-            _check_exposes(backbone, "backbone", part.label)
+            self._check_built(backbone, "backbone")
             names = tuple(getattr(backbone, "feature_names", ()))
             if len(backbone.out_channels) < wanted and "out_features" not in options and len(names) >= wanted:
                 backbone = component.build(out_features=names[-wanted:], **options)
-        _check_exposes(backbone, "backbone", part.label)
-        if not isinstance(backbone, gluon.HybridBlock):
-            raise IncompatiblePartsError(f"The backbone {part.label} is a {type(backbone).__name__}, not a HybridBlock.")
+        self._check_built(backbone, "backbone")
         given = len(backbone.out_channels)
         if given < wanted:
             can = tuple(getattr(backbone, "feature_names", ()))
@@ -217,9 +245,19 @@ class Pipeline:
 
     def _build_consumer(self, part: Part, channels: tuple, strides: tuple, defaults: Mapping | None = None):
         if part.obj is not None:
-            return part.obj
-        options = {**(defaults or {}), **part.options}
-        return get(part.kind, part.name).build(in_channels=channels, in_strides=strides, **options)
+            built = part.obj
+        else:
+            options = {**(defaults or {}), **part.options}
+            built = get(part.kind, part.name).build(in_channels=channels, in_strides=strides, **options)
+        self._check_built(built, part.kind)
+        return built
+
+    def _check_built(self, part: Any, kind: str) -> None:
+        """A backbone, neck or head is a ``HybridBlock``; a feature extractor also names its channels and strides."""
+        hook = KINDS[kind]
+        require_block(part, self._describe(kind), hook)
+        if kind != "head":
+            require_attributes(part, self._describe(kind), hook)
 
     def _build_simple(self, kind: str) -> Any:
         part = self.parts[kind]
@@ -431,11 +469,14 @@ class Pipeline:
             config["deployed"] = self.deployed
         if self.random_weights:
             config[RANDOM_WEIGHTS_KEY] = True
+        config[PROVENANCE_KEY] = self._provenance()
         staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=directory))
         try:
             (staging / CONFIG_FILE).write_bytes(tomli_w.dumps(config).encode())
             if self.trainable_net is not None:
                 self._write_parameters(self.trainable_net, staging / PARAMS_FILE)
+            elif self._kept_params is not None:
+                mx.nd.save(str(staging / PARAMS_FILE), self._kept_params)
             if self.deployed:
                 self._write_graph(staging / GRAPH_PREFIX)
             for stale in (*directory.glob(f"{GRAPH_PREFIX}-*"), *directory.glob(f"{GRAPH_PREFIX}.*"), directory / PARAMS_FILE):
@@ -447,6 +488,12 @@ class Pipeline:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return directory
+
+    def _provenance(self) -> dict[str, Any]:
+        """Which plugin, distribution and version gave each named part and deploy transform (saved with the pipeline)."""
+        named = [("task", self.task_name)] if isinstance(self.task_name, str) and self.task_name in available("task") else []
+        named += [(kind, part.name) for kind, part in self.parts.items() if part is not None and part.name is not None]
+        return provenance.record(named, dict.fromkeys(step["transform"] for step in self.deployed), self._loaded_provenance)
 
     def _write_parameters(self, net: AssembledNet, path: Path) -> None:
         if net is self.net:
@@ -470,6 +517,8 @@ class Pipeline:
     def trainable(self) -> "Pipeline":
         """An undeployed pipeline with this one's configuration and trainable weights (to train, re-deploy or compare)."""
         source = self.trainable_net
+        if source is None and self._missing_network is not None:
+            raise CvcoreError(f"This pipeline runs its deployed graph only: {self._missing_network}")
         if source is None:
             raise CvcoreError(
                 "This deployed pipeline was loaded without its trainable parameters (its folder has no "
@@ -490,6 +539,7 @@ class Pipeline:
     @classmethod
     def open(cls, target: str | os.PathLike, pretrained: bool | str = False, **overrides: Any) -> "Pipeline":
         """A pipeline from a saved directory, a TOML config or a zoo model name (``overrides`` for the last two)."""
+        check_target(target)
         path = Path(target)
         if (path / CONFIG_FILE).is_file():
             return cls.load(path)
@@ -499,16 +549,38 @@ class Pipeline:
 
     @classmethod
     def load(cls, directory: str | os.PathLike, *, ctx: mx.Context | list | None = None) -> "Pipeline":
-        """Reload what :meth:`save` wrote; a deployed pipeline reloads its graph and, when saved, its trainable parameters."""
+        """Reload what :meth:`save` wrote; a deployed pipeline reloads its graph and, when saved, its trainable parameters.
+
+        A part whose plugin is missing is an error naming the distribution that
+        provided it (recorded in ``pipeline.toml``). A deployed pipeline whose
+        graph is an MXNet symbol loads even without its network parts' plugins:
+        it then predicts and evaluates with the graph, and keeps its trainable
+        parameters for a later save, but cannot be trained.
+        """
         directory = Path(directory)
         config = read_config(directory / CONFIG_FILE)
         deployed = config.pop("deployed", [])
+        origins = config.pop(PROVENANCE_KEY, {})
         model_name = config.pop("model", None)
         random_weights = bool(config.pop(RANDOM_WEIGHTS_KEY, False))
-        pipeline = cls(**config, ctx=ctx, initialize=False)
-        pipeline.model_name, pipeline.random_weights = model_name, random_weights
-        if not deployed or (directory / PARAMS_FILE).is_file():
-            weights.load_into(pipeline.net, directory / PARAMS_FILE, ctx=pipeline.ctx)
+        where = f"The pipeline saved in {directory}"
+        named = _named_parts(config)
+        network = [(kind, name) for kind, name in named if kind in NETWORK_KINDS]
+        provenance.require([p for p in named if p not in network] + [("transform", s["transform"]) for s in deployed], origins, where)
+        missing = next(((kind, name) for kind, name in network if name not in available(kind)), None) if deployed else None
+        if missing is None:
+            provenance.require(network, origins, where)
+        pipeline = cls(**config, ctx=ctx, initialize=False, assemble=missing is None)
+        pipeline.model_name, pipeline.random_weights, pipeline._loaded_provenance = model_name, random_weights, origins
+        params = directory / PARAMS_FILE
+        if missing is not None:
+            try:
+                provenance.require([missing], origins, where)
+            except UnknownComponentError as exc:
+                pipeline._missing_network = f"{exc} Install it to train or re-deploy this pipeline."
+            pipeline._kept_params = weights.read_params(params) if params.is_file() else None
+        elif not deployed or params.is_file():
+            weights.load_into(pipeline.net, params, ctx=pipeline.ctx)
         else:
             pipeline.net = None  # a graph saved without the network it was made from
         if deployed:
@@ -543,6 +615,28 @@ def graph_loader(deployed: list[Mapping[str, Any]]) -> Callable[[Path, list], An
     return load_graph
 
 
+def check_target(target: str | os.PathLike) -> None:
+    """Refuse a target that names a path which is not there (or a weights file), instead of calling it an unknown zoo model."""
+    path, target = Path(target), str(target)
+    if path.suffix == ".params" and path.is_file():
+        raise ConfigError(f"{target} is a parameter file, not a pipeline: name its zoo model and pass the file as pretrained "
+                          f"(on the command line --pretrained={target}).")
+    looks_like_path = "/" in target or os.sep in target or path.suffix in (".toml", ".params")
+    if looks_like_path and not path.exists():
+        raise ConfigError(f"{target} does not exist (a saved pipeline folder, a .toml config or a zoo model name was expected).")
+
+
+def _named_parts(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(kind, name)`` of the task and of every part a configuration names."""
+    named = [("task", config.get("task", "classification"))]
+    for kind in PART_KINDS:
+        spec = config.get(kind)
+        name = spec if isinstance(spec, str) else spec.get("name") if isinstance(spec, Mapping) else None
+        if isinstance(name, str):
+            named.append((kind, name))
+    return named
+
+
 def _check_input_shape(shape: Any) -> None:
     if shape is not None and (len(shape) != 4 or any(size < 1 for size in shape)):
         raise ConfigError(f"input_shape = {list(shape)!r} must be four positive sizes [N, C, H, W], e.g. [1, 3, 224, 224].")
@@ -552,15 +646,6 @@ def _in_features(part: Part) -> int:
     if part.obj is not None:
         return int(getattr(part.obj, "in_features", 1))
     return int(get(part.kind, part.name).meta.get("in_features", 1))
-
-
-def _check_exposes(block: Any, kind: str, label: str) -> None:
-    missing = [attr for attr in ("out_channels", "strides") if not hasattr(block, attr)]
-    if missing:
-        raise IncompatiblePartsError(
-            f"The {kind} {label} does not expose {' and '.join(missing)}; every {kind} must "
-            f"(see the cvcore_{kind}s hook in cvcore.hookspecs)."
-        )
 
 
 def _check_sync_batch_norm_on_cpus(net: gluon.Block, ctx: list) -> None:

@@ -121,6 +121,11 @@ class Task:
         return evaluate(pipeline, data, batch_size=batch_size, num_workers=num_workers, progress=progress)
 
     def predict(self, pipeline: "Pipeline", inputs: Any, **options: Any) -> Any:
+        """The task's predictions for ``inputs`` (image paths or arrays), one per image (``Pipeline.predict``, ``cvcore predict``).
+
+        Override it with each option a named keyword parameter: ``Pipeline.predict``
+        checks a user's options against the signature, which ``**options`` would give up.
+        """
         raise TaskError(f"Task {self.name!r} has no predict().")
 
     def format_prediction(self, prediction: Any) -> str:

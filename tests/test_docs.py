@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from doc_examples import code_blocks
 
 from cvcore.cli import build_parser
 from cvcore.hookspecs import KINDS
@@ -15,19 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 HOOKS = ROOT / "docs" / "hooks.md"
 TUTORIAL = ROOT / "docs" / "writing-a-plugin.md"
-
-FENCE = re.compile(r"^(?P<indent> *)```(?P<lang>[\w-]*)[ \t]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$", re.S | re.M)
-
-
-def code_blocks(path: Path, lang: str | None = None) -> list[str]:
-    """The fenced code blocks of a Markdown file, in order (optionally only those of ``lang``)."""
-    blocks = []
-    for match in FENCE.finditer(path.read_text(encoding="utf-8")):
-        if lang is None or match["lang"] == lang:
-            indent = len(match["indent"])
-            blocks.append("".join(line[indent:] for line in match["body"].splitlines(keepends=True)))
-    return blocks
-
 
 def cli_verbs(parser: argparse.ArgumentParser, prefix: str = "cvcore") -> list[str]:
     """Every command line the parser accepts, nested verbs included: 'cvcore train', 'cvcore data synth', ..."""
@@ -104,3 +92,24 @@ def test_the_readmes_figures_are_those_of_the_committed_results():
     readme = (ROOT / "README.md").read_text()
     assert "<!-- figures:" in readme
     assert figures.rewrite(readme) == readme, "README.md's figures differ from benchmarks/results/: run `make readme-figures`"
+
+
+@pytest.mark.first_party
+def test_the_hook_reference_lists_every_synthesizers_options_with_defaults():
+    """docs/hooks.md has a row per synthesizer with each keyword option and its default, as its signature has them."""
+    import inspect
+    import json
+
+    import cvcore
+
+    rows = dict(re.findall(r"^\| `(\w+)` \([^|]*\) \| (.*) \|$", HOOKS.read_text(encoding="utf-8"), re.M))
+    for name in cvcore.available("dataset"):
+        component = cvcore.get("dataset", name)
+        if "synthesize" not in component.meta:
+            continue
+        synth_name = component.meta.get("synth_name", name)
+        assert synth_name in rows, f"docs/hooks.md has no synthesizer row for `{synth_name}`"
+        documented = dict(re.findall(r"`(\w+)` \(([^)]*)\)", rows[synth_name]))
+        parameters = {p.name: p.default for p in inspect.signature(component.meta["synthesize"]).parameters.values() if p.name != "root"}
+        expected = {key: json.dumps(list(value) if isinstance(value, tuple) else value) for key, value in parameters.items()}
+        assert documented == expected, f"`{synth_name}` options in docs/hooks.md: {documented}, in the code: {expected}"

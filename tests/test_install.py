@@ -1,11 +1,13 @@
 """Real installs: the third-party fixture plugin into a venv, and cvcore[pose,int8] from a wheelhouse."""
 from __future__ import annotations
 
+import os
 import shutil
 import site
 import subprocess
 import sys
 import textwrap
+import tomllib
 import venv
 import zipfile
 from pathlib import Path
@@ -30,7 +32,8 @@ def layered_venv(path: Path) -> Path:
     venv.EnvBuilder(with_pip=False).create(path)
     python = path / "bin" / "python"
     child_site = Path(sh(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").stdout.strip())
-    (child_site / "_parent_env.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    # an executable .pth line: the parent's site directories with their own .pth files (its editable installs)
+    (child_site / "_parent_env.pth").write_text(f"import site; list(map(site.addsitedir, {site.getsitepackages()!r}))\n")
     return python
 
 
@@ -57,7 +60,57 @@ def test_third_party_plugin_installs_and_composes_with_the_core_head(tmp_path):
     """)
     out = sh(python, "-c", script).stdout
     assert "provider tinynet" in out
-    assert (tmp_path / "saved" / "pipeline.toml").read_text().count('name = "tinynet"') == 1
+    saved = tomllib.loads((tmp_path / "saved" / "pipeline.toml").read_text())
+    assert saved["backbone"] == {"name": "tinynet"}
+    assert saved["provenance"]["backbone"] == {"name": "tinynet", "plugin": "tinynet", "distribution": "cvcore-tinynet", "version": "0.3.0"}
+
+
+def documented_shell(tmp_path: Path, python: Path) -> dict[str, str]:
+    """The environment in which the docs' shell lines run in the layered venv: pip (without resolving dependencies,
+    which the venv sees already), cvcore and pytest on its PATH."""
+    bin_dir = python.parent
+    shims = {"pip": f'exec "{sys.executable}" -m pip --python "{python}" "$@" --no-deps --quiet',
+             "cvcore": f'exec "{python}" -m cvcore.cli "$@"', "pytest": f'exec "{python}" -m pytest -p no:cacheprovider "$@"'}
+    for name, line in shims.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{line}\n")
+        (bin_dir / name).chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+
+def run_documented_lines(block: str, cwd: Path, env: dict[str, str]) -> str:
+    """Run a documented shell block line by line in ``cwd``; returns the output of the last line."""
+    output = ""
+    for line in filter(None, (line.split("  #")[0].strip() for line in block.splitlines())):
+        output = sh("bash", "-c", line, cwd=cwd, env=env).stdout
+    return output
+
+
+def test_the_tutorials_shell_examples_run_as_documented(tmp_path):
+    from doc_examples import code_blocks, matches_sample, write_files
+
+    tutorial = ROOT / "docs" / "writing-a-plugin.md"
+    python = layered_venv(tmp_path / "venv")
+    env = documented_shell(tmp_path, python)
+    quick, install = code_blocks(tutorial, "sh")[:2]
+    (tmp_path / "quick").mkdir()
+    run_documented_lines(quick, tmp_path / "quick", env)
+    write_files(tutorial, tmp_path / "manual")
+    shown = run_documented_lines(install, tmp_path / "manual", env)
+    sample = next(block for block in code_blocks(tutorial) if block.startswith("plugin     distribution"))
+    assert matches_sample(sample, shown), shown
+
+
+def test_a_new_plugin_installs_and_passes_its_own_test(tmp_path):
+    python = layered_venv(tmp_path / "venv")
+    sh(python, "-m", "cvcore.cli", "new-plugin", "littlenet", tmp_path / "cvcore-littlenet")
+    sh(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", tmp_path / "cvcore-littlenet")
+    plugins = sh(python, "-m", "cvcore.cli", "plugins", "littlenet").stdout
+    assert plugins.splitlines()[0] == "littlenet (cvcore-littlenet 0.1.0, ok)" and "  backbone: littlenet" in plugins
+    shutil.rmtree(tmp_path / "cvcore-littlenet" / "cvcore_littlenet")  # the tests must use the installed package
+    core = {**os.environ, "PYTHONPATH": str(ROOT)}  # the layered venv sees cvcore's source as the other tests do, from ROOT
+    result = sh(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "tests",
+                cwd=tmp_path / "cvcore-littlenet", env=core)
+    assert " passed" in result.stdout
 
 
 def test_wheelhouse_installs_cvcore_with_pose_and_int8_extras(tmp_path):

@@ -15,11 +15,11 @@ LAYERS = [
     ("base", ["errors", "component", "options", "typecheck", "files", "progress", "tables", "_environment", "gluoncv_hashes"]),
     ("contract", ["hookspecs", "catalog", "registry"]),
     ("host", ["plugins"]),
-    ("parts", ["nn", "data", "losses", "metrics", "weights", "graphs", "zoo", "config"]),
+    ("parts", ["nn", "data", "losses", "metrics", "weights", "graphs", "zoo", "config", "contracts"]),
     ("training", ["train"]),
     ("task", ["task"]),
-    ("pipeline", ["pipeline", "calibration"]),
-    ("uses", ["deploy", "tasks", "testing"]),
+    ("pipeline", ["pipeline", "calibration", "provenance"]),
+    ("uses", ["deploy", "tasks", "testing", "scaffold"]),
     ("top", ["builtins", "cli"]),
 ]
 """Bottom to top; a name is a module of cvcore or a subpackage with all its modules."""

@@ -25,13 +25,7 @@ class AssembledNet(HybridBlock):
         self.has_neck = neck is not None
 
     def hybrid_forward(self, F, x):
-        features = self.backbone(x)
-        if not isinstance(features, (list, tuple)):
-            features = (features,)
-        features = tuple(features)[-self.num_features:]
+        features = tuple(self.backbone(x))[-self.num_features:]  # a tuple: checked at assembly (cvcore.contracts)
         if self.has_neck:
-            features = self.neck(*features)
-            if not isinstance(features, (list, tuple)):
-                features = (features,)
-            features = tuple(features)[-self.head_features:]
+            features = tuple(self.neck(*features))[-self.head_features:]
         return self.head(*features)

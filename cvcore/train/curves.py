@@ -93,7 +93,7 @@ def plot_curves(runs: Sequence[str | os.PathLike], out: str | os.PathLike) -> Pa
         else:
             for number, (metric, points) in enumerate(metrics):
                 _line(val_axes, points, colours[number % 10], metric, marker="o")
-    loss_axes.set(title="training loss (thin: every log_every steps; dots: epoch means)", xlabel="epoch",
+    loss_axes.set(title="training loss (line: logged steps; dots: epoch means)", xlabel="epoch",
                   yscale="log" if _spans_decades(every) else "linear")
     lr_axes.set(title="learning rate", xlabel="epoch")
     val_axes.set(title="validation", xlabel="epoch")
@@ -109,8 +109,8 @@ def plot_curves(runs: Sequence[str | os.PathLike], out: str | os.PathLike) -> Pa
         axes.grid(alpha=0.3)
         if axes.get_legend_handles_labels()[0]:
             axes.legend(fontsize="small")
-    total = ", ".join(f"{c.name} {c.minutes[-1][1]:.1f} min" for c in every if c.minutes)
-    figure.suptitle(f"learning curves ({total} of training)" if total else "learning curves")
+    trained = "; ".join(f"{c.name}: {c.minutes[-1][1]:.1f} min of training" for c in every if c.minutes)
+    figure.suptitle(f"learning curves ({trained})" if trained else "learning curves")
     out = Path(out)
     with atomic_path(out, suffix=".png") as tmp:
         figure.savefig(tmp, format="png")

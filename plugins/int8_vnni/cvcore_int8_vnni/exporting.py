@@ -38,7 +38,7 @@ def export_onnx(net: Any, example: mx.nd.NDArray, path: str | os.PathLike) -> Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="cvcore-onnx-") as tmp:
         prefix = Path(tmp) / "model"
-        write_graph(net, prefix, example)
+        write_graph(unfused(net, example), prefix, example)
         staging = path.with_name(f".{path.name}.partial")
         try:
             with warnings.catch_warnings():
@@ -50,10 +50,23 @@ def export_onnx(net: Any, example: mx.nd.NDArray, path: str | os.PathLike) -> Pa
         except Exception as exc:
             staging.unlink(missing_ok=True)
             raise CvcoreError(
-                f"ONNX export failed: {exc}. (oneDNN-fused or INT8 MXNet graphs cannot be exported; export the FP32 pipeline.)"
+                f"ONNX export failed: {exc}. (oneDNN-fused graphs saved as files and INT8 MXNet graphs cannot be exported; "
+                "export the FP32 pipeline.)"
             ) from exc
         os.replace(staging, path)
     return path
+
+
+def unfused(net: Any, example: mx.nd.NDArray) -> Any:
+    """``net`` traced again without oneDNN's fused operators, which ONNX lacks (a block after ``hybridize``).
+
+    ``optimize_for`` fuses in the graph only, so the block's parameters are the
+    unfused ones; hybridizing it again without a backend drops the fused graph.
+    """
+    if isinstance(net, mx.gluon.HybridBlock) and getattr(net, "_backend", None):
+        net.hybridize(static_alloc=True, static_shape=True)
+        net(example)
+    return net
 
 
 def check_onnx(path: str | os.PathLike, net: Any, example: mx.nd.NDArray, rtol: float = 1e-3, atol: float = 1e-4) -> float:

@@ -7,6 +7,8 @@ INT8 deployment for Intel CPUs with VNNI: the ``int8`` deploy transform
 """
 import cvcore
 
+CVCORE_API = 1  # the cvcore hook API this plugin is written for (cvcore.hookspecs.API_VERSION)
+
 
 @cvcore.hookimpl
 def cvcore_deploy_transforms():

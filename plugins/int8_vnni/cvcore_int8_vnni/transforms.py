@@ -11,7 +11,7 @@ import mxnet as mx
 from cvcore.errors import ConfigError
 
 from . import mxnet_backend, openvino_backend
-from .exporting import check_onnx, export_onnx
+from .exporting import check_onnx, export_onnx, unfused
 from .machine import warn_if_slow
 
 BACKENDS = ("mxnet", "openvino")
@@ -53,6 +53,7 @@ def int8(
     if calib_mode != "naive":
         raise ConfigError(f"calib_mode={calib_mode!r} is MXNet's; NNCF (backend='openvino') calibrates min/max ranges "
                           "with bias correction: leave calib_mode at 'naive' and choose preset='performance' or 'mixed'.")
+    net = unfused(net, example)  # the layer names ONNX and NNCF will see
     kept = mxnet_backend.excluded_layers(net, example, exclude, exclude_output)
     model = openvino_backend.quantize(openvino_backend.to_openvino(net, example), calib_data=calib_data,
                                       num_calib_examples=num_calib_examples, ignored=kept, preset=preset)

@@ -7,6 +7,8 @@ synthesizer), and the seven ``simple_pose_resnet*`` zoo models.
 """
 import cvcore
 
+CVCORE_API = 1  # the cvcore hook API this plugin is written for (cvcore.hookspecs.API_VERSION)
+
 
 @cvcore.hookimpl
 def cvcore_tasks():

@@ -1,34 +1,13 @@
-"""Checks for plugin authors' test suites: does a part keep cvcore's contracts when it is really run?
-
-Each check raises ``AssertionError`` with what broke, so it reads as a failed
-test under pytest (or any runner).
-"""
+"""A pipeline survives saving and loading, twice."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Sequence
 
 import mxnet as mx
-import numpy as np
 
-from .pipeline import Pipeline
-
-
-def outputs_of(net: Any, x: mx.nd.NDArray) -> list[np.ndarray]:
-    """The network's outputs on ``x`` as NumPy arrays (one or several)."""
-    result = net(x)
-    return [o.asnumpy() for o in (result if isinstance(result, (list, tuple)) else [result])]
-
-
-def assert_same_outputs(expected: Sequence[np.ndarray], got: Sequence[np.ndarray], what: str, *, rtol: float = 1e-5,
-                        atol: float = 1e-5) -> None:
-    """Every output of ``got`` equals the one of ``expected`` (shape, and values within tolerance)."""
-    assert len(got) == len(expected), f"{what}: {len(got)} outputs, expected {len(expected)}"
-    for index, (mine, theirs) in enumerate(zip(expected, got)):
-        assert mine.shape == theirs.shape, f"{what}: output {index} has shape {theirs.shape}, expected {mine.shape}"
-        worst = float(np.abs(mine - theirs).max()) if mine.size else 0.0
-        assert np.allclose(mine, theirs, rtol=rtol, atol=atol), f"{what}: output {index} differs by up to {worst:.3g}"
+from ..pipeline import Pipeline
+from .outputs import assert_same_outputs, outputs_of
 
 
 def check_save_load_round_trip(pipeline: Pipeline, directory: str | os.PathLike, example: mx.nd.NDArray | None = None, *,
