@@ -17,7 +17,8 @@ from pathlib import Path
 
 import cvcore  # sets OMP_NUM_THREADS before mxnet loads
 from cvcore.deploy.benchmark import compare, inference_paths, write_report
-from cvcore.deploy.roofline import matmul_peak_gflops, network_flops
+from cvcore.deploy.profile import profile
+from cvcore.deploy.roofline import matmul_peak_gflops
 from cvcore.pipeline import Pipeline
 from cvcore.tables import table
 
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         contenders, _ = inference_paths(pipeline, args.batch_size)
         paths = compare(contenders, args.batch_size, runs=args.runs, seconds=args.seconds)
         plain, fused = paths["hybridize()"]["median"], paths["cvcore default"]["median"]
-        gflop = network_flops(pipeline.net, (1, 3, args.size, args.size)) / 1e9
+        gflop = 2 * profile(pipeline).macs / 1e9  # 2 FLOP per multiply-add
         share = fused * gflop / peak
         rows.append((name, args.batch_size, f"{plain:.1f}", f"{fused:.1f}", f"{fused / plain:.2f}x", f"{gflop:.2f}", f"{share:.0%}"))
         results.append({

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import sys
 import textwrap
 import warnings
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from .errors import ConfigError, CvcoreError  # importing the cvcore package set MXNet's defaults
 from .tables import plural, table, terminal_width
@@ -99,9 +101,16 @@ def version_text() -> str:
 def cmd_info(args: argparse.Namespace) -> int:
     from .plugins import host
 
-    entries = host().registry.find(args.name)
+    shape = parse_shape(args.shape) if args.shape else None
+    registry = host().registry
+    entries = [] if Path(args.name).suffix == ".toml" else registry.find(args.name)
+    if not entries and (Path(args.name).suffix == ".toml" or Path(args.name).exists()):
+        return describe_pipeline(args.name, shape)
     if not entries:
-        host().registry.lookup_anywhere(args.name)  # raises with suggestions and install hints
+        registry.lookup_anywhere(args.name)  # raises with suggestions and install hints
+    if shape is not None and not any(entry.kind == "model" for entry in entries):
+        kinds = " and ".join(entry.kind for entry in entries)
+        raise ConfigError(f"--shape applies to models and pipelines; {args.name!r} is a {kinds}: drop --shape.")
     for entry in entries:
         component = entry.component
         print(f"{entry.name}  ({entry.kind}, from plugin {entry.plugin})")
@@ -112,11 +121,68 @@ def cmd_info(args: argparse.Namespace) -> int:
                 if not callable(value):
                     print(f"  {key}: {value}")
         else:
+            from .pipeline import Pipeline
             from .zoo import get_recipe
 
-            for key, value in get_recipe(entry.name).config().items():
+            recipe = get_recipe(entry.name)
+            for key, value in recipe.config().items():
                 print(f"  {key}: {value}")
+            if recipe.deploy:
+                steps = " -> ".join(step["transform"] for step in recipe.deploy)
+                print(f"  profiled: the FP32 network of {recipe.base}, before {steps}")
+            print_profile(Pipeline(**recipe.config(), initialize=False), shape)
     return 0
+
+
+def describe_pipeline(target: str, shape: tuple[int, ...] | None) -> int:
+    """``cvcore info`` of a saved pipeline folder or a ``.toml`` config: its configuration and what it costs."""
+    from .pipeline import Pipeline
+
+    pipeline = Pipeline.open(target)
+    what = "pipeline config" if Path(target).suffix == ".toml" else "saved pipeline"
+    print(f"{target}  ({what}, task {pipeline.task_name})")
+    for key, value in pipeline.config().items():
+        print(f"  {key}: {value}")
+    print_profile(pipeline, shape)
+    return 0
+
+
+def print_profile(pipeline: Any, shape: tuple[int, ...] | None) -> None:
+    """The profile lines of ``cvcore info``: input shape, parameters, GMACs and peak activation memory."""
+    from .deploy.profile import profile
+
+    found = profile(pipeline, shape)
+    print(f"  input shape: {'x'.join(map(str, found.input_shape))}")
+    print(f"  parameters: {scaled(found.trainable_params)} ({found.trainable_params:,} trainable, "
+          f"{found.total_params:,} in all, BatchNorm running statistics included)")
+    print(f"  multiply-adds: {three_figures(found.macs / 1e9)} GMACs per image")
+    print(f"  peak activation memory: {three_figures(found.peak_activation_bytes / 1e6)} MB (float32, batch 1)")
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``"1,3,224,224"`` -> ``(1, 3, 224, 224)``."""
+    try:
+        shape = tuple(int(size) for size in text.split(","))
+    except ValueError:
+        shape = ()
+    if len(shape) != 4 or min(shape) < 1:
+        raise ConfigError(f"--shape {text!r} must be four positive sizes N,C,H,W, e.g. --shape 1,3,224,224.")
+    return shape
+
+
+def three_figures(value: float) -> str:
+    """``value`` to three significant figures, without an exponent: 4.09, 25.6, 1,235, 0.00131."""
+    if value <= 0:
+        return "0"
+    return f"{value:,.{max(0, 2 - math.floor(math.log10(value)))}f}"
+
+
+def scaled(count: int) -> str:
+    """A count with a k/M/G prefix: ``25557032`` -> ``"25.6 M"``."""
+    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if count >= factor:
+            return f"{three_figures(count / factor)} {prefix}"
+    return str(count)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -448,8 +514,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="list every name each plugin registers")
     p = verb("models", cmd_models, "List zoo models.")
     p.add_argument("--task", help="only models of this task")
-    p = verb("info", cmd_info, "Describe a model or part by name.")
-    p.add_argument("name")
+    p = verb("info", cmd_info, "Describe a model or part by name, or a pipeline; for models and pipelines, what they cost.")
+    p.add_argument("name", metavar="NAME_OR_RUN", help="a registered name, a saved pipeline folder or a pipeline config (.toml)")
+    p.add_argument("--shape", metavar="N,C,H,W", help="the input shape to profile models and pipelines at (default: their own)")
 
     p = verb("train", cmd_train, "Train the pipeline a TOML config describes.")
     p.add_argument("config")
@@ -526,19 +593,59 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="the plugin's name: the package is cvcore-NAME, the part is registered as NAME")
     p.add_argument("directory", nargs="?", help="where to write it (default ./cvcore-NAME)")
     p.add_argument("--kind", choices=KINDS, default="backbone", help="the kind of part (default backbone)")
+
+    add_plugin_commands(sub)
     return parser
 
 
+def add_plugin_commands(sub: Any) -> None:
+    """Add every command the plugins register (``cvcore_commands``) as a verb after the core's.
+
+    A command named like a verb the core has, or whose ``configure`` fails, is skipped
+    with a warning naming its plugin, so that no plugin can break the command line.
+    """
+    from .plugins import PluginLoadWarning, host
+
+    for entry in host().registry.entries("command"):
+        component, who = entry.component, f"cvcore plugin {entry.plugin!r}"
+        if entry.name in sub.choices:
+            warnings.warn(f"{who} registers the command {entry.name!r}, which is a verb of cvcore itself: the core's verb is kept "
+                          "and the plugin's is skipped. Rename it in the plugin's cvcore_commands hook.", PluginLoadWarning, stacklevel=2)
+            continue
+        description = (component.doc or component.factory.__doc__ or "").strip() or None
+        configured = argparse.ArgumentParser(prog=f"cvcore {entry.name}")
+        configure = component.meta.get("arguments")
+        try:
+            if configure is not None:
+                configure(configured)
+        except Exception as exc:  # any failure of the plugin's code must leave the other verbs working
+            warnings.warn(f"{who}: the arguments of its command {entry.name!r} could not be added ({type(exc).__name__}: {exc}), "
+                          "so the command is skipped. meta['arguments'] must be configure(parser) -> None, adding arguments "
+                          "with parser.add_argument.", PluginLoadWarning, stacklevel=2)
+            continue
+        p = sub.add_parser(entry.name, help=component.summary, description=description, parents=[configured], add_help=False)
+        p.set_defaults(func=component.factory)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(keep_inputs_from_pretrained(sys.argv[1:] if argv is None else argv))
+    with one_line_warnings("cvcore"):  # plugins that fail to load, commands that are refused
+        parser = build_parser()
+    args = parser.parse_args(keep_inputs_from_pretrained(sys.argv[1:] if argv is None else argv))
     name = f"cvcore {getattr(args, 'verb', args.command)}"
+    with one_line_warnings(name):
+        return _run(args, name)
+
+
+@contextlib.contextmanager
+def one_line_warnings(name: str) -> Iterator[None]:
+    """Show warnings as ``NAME: warning: MESSAGE``, one line each, not with the warning's source."""
 
     def format_warning(message, category, filename, lineno, line=None) -> str:
         return f"{name}: warning: {message}\n"
 
-    previous, warnings.formatwarning = warnings.formatwarning, format_warning  # one line, not the warning's source
+    previous, warnings.formatwarning = warnings.formatwarning, format_warning
     try:
-        return _run(args, name)
+        yield
     finally:
         warnings.formatwarning = previous
 

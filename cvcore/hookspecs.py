@@ -1,4 +1,4 @@
-"""The contract between cvcore and its plugins: one hook per kind of part.
+"""The contract between cvcore and its plugins: one hook per kind of part, and one for CLI verbs.
 
 Every hook takes no arguments and returns an iterable of
 :class:`cvcore.Component`. A plugin implements any subset of them with
@@ -124,6 +124,19 @@ def cvcore_tasks() -> Iterable[Component]:
     """
 
 
+@hookspec
+def cvcore_commands() -> Iterable[Component]:
+    """Verbs of the ``cvcore`` command (``cvcore NAME ...``).
+
+    ``factory`` *is* the verb: ``run(args: argparse.Namespace) -> int`` returns
+    the exit status. ``meta["arguments"]`` (optional) is ``configure(parser:
+    argparse.ArgumentParser) -> None``, which adds the verb's arguments to its
+    parser. A name one of the core's verbs has is refused with a warning (the
+    core's verb is kept); a ``CvcoreError`` that ``run`` raises is reported as
+    ``cvcore NAME: error: ...`` with exit status 1, as the core's verbs do.
+    """
+
+
 KINDS: dict[str, str] = {
     "backbone": "cvcore_backbones",
     "neck": "cvcore_necks",
@@ -134,8 +147,9 @@ KINDS: dict[str, str] = {
     "dataset": "cvcore_datasets",
     "model": "cvcore_models",
     "task": "cvcore_tasks",
+    "command": "cvcore_commands",
 }
-"""Kind of part -> the hook that provides it."""
+"""Kind of part (and ``command``, the CLI verbs) -> the hook that provides it."""
 
 API_VERSION = 1
 """The hook API's version, bumped when a hook's contract changes incompatibly; a plugin declares its own as ``CVCORE_API``."""

@@ -77,14 +77,15 @@ def classification_model(
     *,
     head: Mapping[str, Any] | str = "classifier",
     input_size: int = 224,
+    published_as: str | None = None,
 ) -> Component:
-    """A 1000-class ImageNet classification zoo entry whose weights are GluonCV's file for ``name``."""
+    """A 1000-class ImageNet classification zoo entry whose weights are GluonCV's file for ``name`` (or ``published_as``)."""
     recipe = ModelRecipe(
         "classification",
         backbone=backbone,
         head=head,
         options={"classes": 1000, "class_names": "imagenet1k", "input_shape": [1, 3, input_size, input_size]},
-        weights=gluoncv_weights(name),
+        weights=gluoncv_weights(published_as or name),
         name_map=dict(name_map),
     )
     return model_component(name, recipe, doc)

@@ -1,1 +1,1 @@
-"""Deployment: transforms of a trained network and the benchmark harness."""
+"""Deployment: transforms of a trained network, the benchmark harness and the profiler."""

@@ -23,8 +23,9 @@ from mxnet.gluon import HybridBlock, nn
 
 from ...component import Component
 from ...zoo import classification_model
-from ..blocks import NormFactory, ResidualBackbone, conv, depth_spec, needs_projection, output_norm, projection_shortcut, residual_stages
+from ..blocks import NormFactory, ResidualBackbone, conv, depth_spec, needs_projection, output_norm, projection_shortcut
 from ..norm import norm_factory
+from ..widths import ResNetWidths
 
 DEPTHS: dict[int, tuple[str, tuple[int, ...]]] = {
     18: ("basic", (2, 2, 2, 2)),
@@ -65,18 +66,20 @@ class UnitV1b(HybridBlock):
 
 
 class BasicUnitV1b(UnitV1b):
-    """Two 3x3 convolutions, the first one strided."""
+    """Two 3x3 convolutions, the first one strided (``inner``: its width, by default ``channels``)."""
 
     def __init__(
-        self, in_channels: int, channels: int, stride: int, *, norm: NormFactory, last_gamma: bool = False, avg_down: bool = False
+        self, in_channels: int, channels: int, stride: int, *, norm: NormFactory, last_gamma: bool = False, avg_down: bool = False,
+        inner: Sequence[int] | None = None, projection: bool | None = None,
     ):
         super().__init__()
+        (mid,) = inner or (channels,)
         with self.name_scope():
-            self.conv1 = conv(channels, 3, in_channels, stride=stride)
-            self.bn1 = norm(in_channels=channels)
-            self.conv2 = conv(channels, 3, channels)
+            self.conv1 = conv(mid, 3, in_channels, stride=stride)
+            self.bn1 = norm(in_channels=mid)
+            self.conv2 = conv(channels, 3, mid)
             self.bn2 = output_norm(norm, channels, last_gamma)
-            self.downsample = _shortcut(in_channels, channels, stride, norm, avg_down)
+            self.downsample = _shortcut(in_channels, channels, stride, norm, avg_down, projection)
 
     def branch(self, F, x):
         out = F.Activation(self.bn1(self.conv1(x)), act_type="relu")
@@ -84,21 +87,22 @@ class BasicUnitV1b(UnitV1b):
 
 
 class BottleneckUnitV1b(UnitV1b):
-    """1x1 -> 3x3 (strided) -> 1x1, the inner two at a quarter of the output width."""
+    """1x1 -> 3x3 (strided) -> 1x1; ``inner`` gives the widths of the first two (default: a quarter of ``channels``)."""
 
     def __init__(
-        self, in_channels: int, channels: int, stride: int, *, norm: NormFactory, last_gamma: bool = False, avg_down: bool = False
+        self, in_channels: int, channels: int, stride: int, *, norm: NormFactory, last_gamma: bool = False, avg_down: bool = False,
+        inner: Sequence[int] | None = None, projection: bool | None = None,
     ):
         super().__init__()
-        mid = channels // EXPANSION["bottleneck"]
+        first, second = inner or (channels // EXPANSION["bottleneck"],) * 2
         with self.name_scope():
-            self.conv1 = conv(mid, 1, in_channels)
-            self.bn1 = norm(in_channels=mid)
-            self.conv2 = conv(mid, 3, mid, stride=stride)
-            self.bn2 = norm(in_channels=mid)
-            self.conv3 = conv(channels, 1, mid)
+            self.conv1 = conv(first, 1, in_channels)
+            self.bn1 = norm(in_channels=first)
+            self.conv2 = conv(second, 3, first, stride=stride)
+            self.bn2 = norm(in_channels=second)
+            self.conv3 = conv(channels, 1, second)
             self.bn3 = output_norm(norm, channels, last_gamma)
-            self.downsample = _shortcut(in_channels, channels, stride, norm, avg_down)
+            self.downsample = _shortcut(in_channels, channels, stride, norm, avg_down, projection)
 
     def branch(self, F, x):
         out = F.Activation(self.bn1(self.conv1(x)), act_type="relu")
@@ -109,23 +113,26 @@ class BottleneckUnitV1b(UnitV1b):
 UNITS = {"basic": BasicUnitV1b, "bottleneck": BottleneckUnitV1b}
 
 
-def _shortcut(in_channels: int, channels: int, stride: int, norm: NormFactory, avg_down: bool) -> nn.HybridSequential | None:
-    if not needs_projection(in_channels, channels, stride):
+def _shortcut(in_channels: int, channels: int, stride: int, norm: NormFactory, avg_down: bool,
+              projection: bool | None) -> nn.HybridSequential | None:
+    """The projection shortcut, when ``projection`` (default: when the width or resolution changes)."""
+    if not (needs_projection(in_channels, channels, stride) if projection is None else projection):
         return None
     return projection_shortcut(in_channels, channels, stride, norm, avg_down=avg_down)
 
 
-def deep_stem_layers(stem_width: int, norm: NormFactory) -> nn.HybridSequential:
-    """Three 3x3 convolutions (the first strided) of widths ``w, w, 2w``; the last norm is the backbone's ``bn1``."""
+def deep_stem_layers(widths: Sequence[int], norm: NormFactory) -> nn.HybridSequential:
+    """Three 3x3 convolutions (the first strided) of ``widths`` (``w, w, 2w`` unpruned); the last norm is the backbone's ``bn1``."""
+    first, second, third = widths
     stem = nn.HybridSequential()
     stem.add(
-        conv(stem_width, 3, 3, stride=2),
-        norm(in_channels=stem_width),
+        conv(first, 3, 3, stride=2),
+        norm(in_channels=first),
         nn.Activation("relu"),
-        conv(stem_width, 3, stem_width),
-        norm(in_channels=stem_width),
+        conv(second, 3, first),
+        norm(in_channels=second),
         nn.Activation("relu"),
-        conv(2 * stem_width, 3, stem_width),
+        conv(third, 3, second),
     )
     return stem
 
@@ -136,7 +143,8 @@ class ResNetV1b(ResidualBackbone):
     ``c1`` is the stem output (stride 2; 64 channels, or ``2 * stem_width``
     with ``deep_stem``), ``c2``..``c5`` the four stages (strides 4..32); the
     default is ``("c5",)``. ``last_gamma`` starts each residual branch's last
-    norm at zero.
+    norm at zero. ``widths`` (a table, see :mod:`cvcore.nn.widths`) sets every
+    convolution's width: a pruned network.
     """
 
     def __init__(
@@ -150,21 +158,33 @@ class ResNetV1b(ResidualBackbone):
         deep_stem: bool = False,
         stem_width: int = 32,
         avg_down: bool = False,
+        widths: Mapping[str, Any] | None = None,
     ):
         super().__init__()
         unit, units = depth_spec("ResNet v1b", depth, DEPTHS)
-        stem_channels = 2 * stem_width if deep_stem else 64
-        stage_channels = tuple(width * EXPANSION[unit] for width in (64, 128, 256, 512))
-        stages = self.plan_features(out_features, stem_channels, stage_channels)
+        full = ResNetWidths.full(unit, units, (stem_width, stem_width, 2 * stem_width) if deep_stem else (64,))
+        plan = full if widths is None else ResNetWidths.from_config(widths)
+        projections = full.projections()  # a pruned network keeps the shortcuts of the one it was pruned from
+        if widths is not None:
+            plan.check_fits(unit, units, deep_stem, projections)
+        self.widths = plan
+        stages = self.plan_features(out_features, plan.stem_channels, plan.stage_channels)
         norm = norm_factory(norm_layer, norm_kwargs)
         make_unit = partial(UNITS[unit], norm=norm, last_gamma=last_gamma, avg_down=avg_down)
         with self.name_scope():
-            self.conv1 = deep_stem_layers(stem_width, norm) if deep_stem else conv(64, 7, 3, stride=2)
-            self.bn1 = norm(in_channels=stem_channels)
+            self.conv1 = deep_stem_layers(plan.stem, norm) if deep_stem else conv(plan.stem[0], 7, 3, stride=2)
+            self.bn1 = norm(in_channels=plan.stem_channels)
             self.relu = nn.Activation("relu")
             if stages:
                 self.maxpool = nn.MaxPool2D(pool_size=3, strides=2, padding=1)
-            for index, stage in enumerate(residual_stages(make_unit, units[:stages], stem_channels, stage_channels)):
+            in_channels = plan.stem_channels
+            for index, stage_widths in enumerate(plan.stages[:stages]):
+                stage = nn.HybridSequential()
+                for position, unit_widths in enumerate(stage_widths):
+                    stride = 2 if position == 0 and index > 0 else 1
+                    projection = projections[index][position]
+                    stage.add(make_unit(in_channels, unit_widths[-1], stride, inner=unit_widths[:-1], projection=projection))
+                    in_channels = unit_widths[-1]
                 setattr(self, f"layer{index + 1}", stage)
         self.num_stages = stages
 
