@@ -101,6 +101,28 @@ def pose(report: dict[str, Any]) -> str:
     return "\n\n".join(text)
 
 
+def prune(report: dict[str, Any]) -> str:
+    found = report["speed"]
+    rows = found["rows"]
+    base = next(r["img_s"] for r in rows if r["path"] == "FP32")
+    table_rows = [[r["model"], r["path"], f"{r['params'] / 1e6:.1f}", f"{r['macs'] / 1e9:.2f}", f"{r['img_s']:.1f}",
+                   f"{r['img_s'] / base:.2f}x"] for r in rows]
+    text = [f"Inference img/s at {found['size']}x{found['size']}, batch {found['batch_size']}, against resnet50_v1d on cvcore's default "
+            "FP32 path; GluonCV's pruned widths, and a resnet50_v1d that `cvcore_prune.prune` cut to the multiply-adds of _0.37 "
+            "(random weights: speed does not depend on them).",
+            markdown_table(["model", "path", "params (M)", "GMACs", "img/s", "vs resnet50_v1d FP32"], table_rows)]
+    accuracy = report.get("accuracy")
+    if accuracy:
+        text += ["What pruning to half the multiply-adds keeps, on the demos' models trained by their demos' recipes "
+                 "(synthetic data; fine-tuned for a quarter of the original training):",
+                 markdown_table(["task", "model", "metric", "trained", "pruned (one-shot)", "fine-tuned", "MACs kept", "fine-tuning"],
+                                [[task, r["model"], r["metric"], f"{r['trained']:.3f}", f"{r['pruned']:.3f}", f"{r['fine_tuned']:.3f}",
+                                  f"{r['macs_ratio']:.2f}", r["fine_tune"]] for task, r in accuracy.items()])]
+    text += ["Verdicts against the goals:\n\n" + "\n".join(f"- {line.strip()}" for line in report["verdicts"] if line.strip()),
+             provenance(report, "python benchmarks/prune.py" + (" --accuracy" if accuracy else ""))]
+    return "\n\n".join(text)
+
+
 def demos(report: dict[str, Any]) -> str:
     text = []
     found = report["results"]
@@ -129,7 +151,7 @@ def demos(report: dict[str, Any]) -> str:
 
 
 SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "demos": demos, "backbones": backbones, "data_classification": data_classification, "int8": int8, "pose": pose,
+    "demos": demos, "backbones": backbones, "data_classification": data_classification, "int8": int8, "pose": pose, "prune": prune,
 }
 
 

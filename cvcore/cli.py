@@ -189,13 +189,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     import logging
 
     from .files import write_json
-    from .pipeline import Pipeline
+    from .pipeline import CONFIG_FILE, Pipeline
     from .train import TrainingInterrupted
     from .train.curves import CURVES_FILE, plot_curves
 
-    pipeline = Pipeline.from_config(args.config)
+    if (Path(args.config) / CONFIG_FILE).is_file():  # a saved run, trained on from its weights (fine-tuning)
+        pipeline = Pipeline.load(args.config)
+        pipeline = pipeline.trainable() if pipeline.deployed else pipeline
+        default_out = Path(f"{str(args.config).rstrip('/')}-trained")  # never the run's own out_dir: that holds the run trained from
+    else:
+        pipeline = Pipeline.from_config(args.config)
+        default_out = None
     configured = dict(pipeline.options.get("train") or {})
-    out = Path(args.out or configured.get("out_dir") or Path("runs") / Path(args.config).stem)
+    out = Path(args.out or default_out or configured.get("out_dir") or Path("runs") / Path(args.config).stem)
     train_options = {**parse_options(args.set), "out_dir": str(out)}
     if args.epochs is not None:
         train_options["epochs"] = args.epochs
@@ -518,10 +524,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME_OR_RUN", help="a registered name, a saved pipeline folder or a pipeline config (.toml)")
     p.add_argument("--shape", metavar="N,C,H,W", help="the input shape to profile models and pipelines at (default: their own)")
 
-    p = verb("train", cmd_train, "Train the pipeline a TOML config describes.")
-    p.add_argument("config")
+    p = verb("train", cmd_train, "Train the pipeline a TOML config describes, or train a saved run on (fine-tuning).")
+    p.add_argument("config", metavar="CONFIG_OR_RUN",
+                   help="a pipeline config (.toml), or a saved pipeline folder to train on from its weights")
     p.add_argument("--out", help="directory for checkpoints, train.jsonl and the trained pipeline "
-                                 "(default: [train] out_dir, else runs/<config name>)")
+                                 "(default: [train] out_dir, else runs/<config name>; for a saved run, RUN-trained)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--json", help="also write the run's history (every epoch's record) to this JSON file")
     p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CHECKPOINT",

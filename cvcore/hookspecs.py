@@ -83,7 +83,9 @@ def cvcore_deploy_transforms() -> Iterable[Component]:
     **options) -> net``. It returns a block with the same inputs and outputs as
     ``net``, hybridized and already run once on ``example`` (so it can be
     exported). ``calib_data`` is ``None`` or a re-iterable of input batches
-    (:class:`cvcore.calibration.CalibrationBatches`). Transforms
+    (:class:`cvcore.calibration.CalibrationBatches`). A factory that takes
+    a ``pipeline`` keyword also receives the :class:`~cvcore.Pipeline` being
+    deployed (pruning rebuilds its parts from its configuration). Transforms
     compose: prune -> int8 -> export.
 
     The returned net need not be an MXNet block (an OpenVINO model, say): it

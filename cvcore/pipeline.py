@@ -21,7 +21,7 @@ from .files import require_writable
 from .graphs import load_graph, write_graph
 from .hookspecs import KINDS
 from .nn.assembled import AssembledNet
-from .options import check_call, check_keys
+from .options import accepted_keywords, check_call, check_keys
 from .plugins import available, get, host
 from .provenance import PROVENANCE_KEY
 from .task import Task
@@ -420,13 +420,17 @@ class Pipeline:
         ``calib_data`` (for transforms that calibrate) is a dataset of the
         task, read through its evaluation transform, an N x C x H x W array
         or an iterable of input batches; the transform receives it as
-        :class:`~cvcore.calibration.CalibrationBatches`.
+        :class:`~cvcore.calibration.CalibrationBatches`. A transform that
+        takes a ``pipeline`` keyword also receives this pipeline (to read its
+        configuration, as pruning does).
         """
         component = get("transform", transform)
         check_call(component.factory, options, f"option of transform {transform!r}")
         example = example if example is not None else self.example()
-        if isinstance(self.net, AssembledNet):
+        if self._source_net is None and isinstance(self.net, AssembledNet):
             self._source_net = self.net  # kept: saved as model.params, the trainable form of the deployed graph
+        if "pipeline" in (accepted_keywords(component.factory) or ()):
+            options = {**options, "pipeline": self}
         self.net = component.factory(self.net, example=example, calib_data=calibration_batches(self, calib_data), **options)
         self.deployed.append({"transform": transform, **{k: v for k, v in options.items() if _is_plain(v)}})
         return self

@@ -222,3 +222,27 @@ def oracle_unavailable(error: Exception) -> None:
     if os.environ.get("CI", "").lower() == "true" or os.environ.get("CVCORE_REQUIRE_ORACLE") == "1":
         pytest.fail(f"The GluonCV oracle is required here (CI or CVCORE_REQUIRE_ORACLE=1) but unavailable: {error}")
     pytest.skip(f"GluonCV oracle unavailable (set CVCORE_REQUIRE_ORACLE=1 to fail instead): {error}")
+
+
+def gluoncv_or_skip(models: list[str], input_shape: tuple[int, ...], workdir: Path, kwargs: dict | None = None) -> dict:
+    """GluonCV's outputs of ``models`` (``gluoncv_oracle.run_gluoncv``), or the skip/failure of :func:`oracle_unavailable`."""
+    from gluoncv_oracle import OracleUnavailable, run_gluoncv
+
+    try:
+        return run_gluoncv(models, input_shape, workdir, kwargs)
+    except OracleUnavailable as exc:
+        oracle_unavailable(exc)
+
+
+def assert_gives_gluoncvs_output(name: str, result: tuple, output_shape: tuple[int, ...], **options) -> None:
+    """Zoo model ``name`` loads GluonCV's parameter file of ``result`` (file, input, output) and gives GluonCV's output."""
+    import mxnet as mx
+    import numpy as np
+
+    from cvcore.pipeline import Pipeline
+
+    params, x, expected = result
+    pipeline = Pipeline.from_model(name, pretrained=str(params), **options)
+    out = pipeline.net(mx.nd.array(x)).asnumpy()
+    assert out.shape == expected.shape == output_shape
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4 * float(np.abs(expected).max()))

@@ -77,7 +77,7 @@ def test_a_plugin_command_runs_with_its_arguments(capsys, greeter):
 
 
 def test_a_plugin_command_is_registered_and_counted(capsys, greeter):
-    assert cvcore.available("command") == ["greet"]
+    assert "greet" in cvcore.available("command")
     assert cvcore.get("command", "greet").meta["arguments"] == Greeter.arguments
     code, out, _ = run(capsys, "plugins")
     row = next(line for line in out.splitlines() if line.startswith("greeter "))
@@ -93,7 +93,7 @@ def test_a_command_named_like_a_core_verb_is_refused(capsys, cvcore_plugin_state
     cvcore.register_plugin(Greeter("train"), "impostor")
     with pytest.warns(PluginLoadWarning, match="cvcore plugin 'impostor' registers the command 'train', which is a verb of cvcore"):
         code, out, _ = run(capsys, "train", "--help")
-    assert code == 0 and "Train the pipeline a TOML config describes." in out and "whom to greet" not in out
+    assert code == 0 and "CONFIG_OR_RUN" in out and "whom to greet" not in out
 
 
 def test_a_command_whose_arguments_fail_is_skipped_and_the_rest_works(capsys, cvcore_plugin_state):

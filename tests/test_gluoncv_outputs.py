@@ -12,14 +12,11 @@ import shutil
 import sys
 from pathlib import Path
 
-import mxnet as mx
-import numpy as np
 import pytest
-from conftest import oracle_unavailable
+from conftest import assert_gives_gluoncvs_output, oracle_unavailable
 from gluoncv_oracle import OracleUnavailable, run_gluoncv
 
 from cvcore.nn.families import resnet_v1, resnet_v1b, resnext
-from cvcore.pipeline import Pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -71,11 +68,7 @@ def gluoncv(tmp_path_factory):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_gluoncv_parameter_file_loads_and_gives_gluoncvs_output(name, gluoncv):
-    params, x, expected = gluoncv[name]
-    pipeline = Pipeline.from_model(name, pretrained=str(params))
-    out = pipeline.net(mx.nd.array(x)).asnumpy()
-    assert out.shape == expected.shape == (1, 1000)
-    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4 * float(np.abs(expected).max()))
+    assert_gives_gluoncvs_output(name, gluoncv[name], (1, 1000))
 
 
 def test_gluoncv_stays_out_of_this_process():

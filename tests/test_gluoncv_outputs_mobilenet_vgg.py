@@ -11,8 +11,8 @@ from pathlib import Path
 import mxnet as mx
 import numpy as np
 import pytest
-from conftest import oracle_unavailable
-from gluoncv_oracle import OracleUnavailable, gluoncv_python, run_gluoncv
+from conftest import gluoncv_or_skip, oracle_unavailable
+from gluoncv_oracle import OracleUnavailable, gluoncv_python
 
 from cvcore.pipeline import Pipeline
 from cvcore.plugins import get
@@ -60,13 +60,6 @@ def oracle_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("gluoncv-oracle")
 
 
-def gluoncv_outputs(models: list[str], input_shape: tuple[int, ...], workdir: Path) -> dict:
-    try:
-        return run_gluoncv(models, input_shape, workdir)
-    except OracleUnavailable as exc:
-        oracle_unavailable(exc)
-
-
 @pytest.mark.parametrize(
     "name, input_shape",
     [
@@ -79,7 +72,7 @@ def gluoncv_outputs(models: list[str], input_shape: tuple[int, ...], workdir: Pa
     ],
 )
 def test_gluoncv_params_give_gluoncvs_outputs(name, input_shape, oracle_dir):
-    params, x, expected = gluoncv_outputs([name], input_shape, oracle_dir)[name]
+    params, x, expected = gluoncv_or_skip([name], input_shape, oracle_dir)[name]
     pipeline = Pipeline.from_model(name, pretrained=str(params))
     np.testing.assert_allclose(pipeline.net(mx.nd.array(x)).asnumpy(), expected, **TOLERANCE)
     params.unlink()  # VGG's files are half a gigabyte

@@ -7,13 +7,8 @@ from __future__ import annotations
 
 import shutil
 
-import mxnet as mx
-import numpy as np
 import pytest
-from conftest import oracle_unavailable
-from gluoncv_oracle import OracleUnavailable, run_gluoncv
-
-from cvcore.pipeline import Pipeline
+from conftest import assert_gives_gluoncvs_output, gluoncv_or_skip
 
 pytestmark = pytest.mark.slow
 
@@ -24,18 +19,10 @@ INPUT_SHAPE = (1, 3, 128, 96)
 @pytest.fixture(scope="module")
 def gluoncv(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("gluoncv-pose")
-    try:
-        yield run_gluoncv(NAMES, INPUT_SHAPE, workdir, kwargs={name: {"pretrained_base": False} for name in NAMES})
-    except OracleUnavailable as exc:
-        oracle_unavailable(exc)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    yield gluoncv_or_skip(NAMES, INPUT_SHAPE, workdir, kwargs={name: {"pretrained_base": False} for name in NAMES})
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_gluoncv_pose_file_loads_and_gives_gluoncvs_heatmaps(name, gluoncv):
-    params, x, expected = gluoncv[name]
-    pipeline = Pipeline.from_model(name, pretrained=str(params), input_shape=list(INPUT_SHAPE))
-    out = pipeline.net(mx.nd.array(x)).asnumpy()
-    assert out.shape == expected.shape == (1, 17, 32, 24)
-    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4 * float(np.abs(expected).max()))
+    assert_gives_gluoncvs_output(name, gluoncv[name], (1, 17, 32, 24), input_shape=list(INPUT_SHAPE))

@@ -1,6 +1,8 @@
 """The face of cvcore-prune: every part it adds to cvcore is registered here.
 
-Pruned ResNets and the channel-pruning procedure that makes them.
+Pruned ResNets (GluonCV's seven, as zoo models), the ``prune`` deploy
+transform and the ``cvcore prune`` command; the procedure itself is
+:func:`cvcore_prune.prune`.
 """
 import cvcore
 
@@ -12,3 +14,20 @@ def cvcore_models():
     from .zoo import pruned_models
 
     return pruned_models()
+
+
+@cvcore.hookimpl
+def cvcore_deploy_transforms():
+    from .transform import prune_transform
+
+    return [cvcore.Component("prune", prune_transform,
+                             "Channel pruning to a multiply-add or parameter ratio (one-shot, no fine-tuning); ResNet v1b/v1d.")]
+
+
+@cvcore.hookimpl
+def cvcore_commands():
+    from . import command
+
+    return [cvcore.Component("prune", command.run,
+                             "Prune a pipeline's ResNet backbone to a multiply-add or parameter ratio and save it as a new run.",
+                             {"arguments": command.arguments})]
