@@ -115,9 +115,11 @@ def prune(report: dict[str, Any]) -> str:
     if accuracy:
         text += ["What pruning to half the multiply-adds keeps, on the demos' models trained by their demos' recipes "
                  "(synthetic data; fine-tuned for a quarter of the original training):",
-                 markdown_table(["task", "model", "metric", "trained", "pruned (one-shot)", "fine-tuned", "MACs kept", "fine-tuning"],
+                 markdown_table(["task", "model", "metric", "trained", "pruned (one-shot)", "fine-tuned", "MACs kept (backbone, head)",
+                                 "fine-tuning"],
                                 [[task, r["model"], r["metric"], f"{r['trained']:.3f}", f"{r['pruned']:.3f}", f"{r['fine_tuned']:.3f}",
-                                  f"{r['macs_ratio']:.2f}", r["fine_tune"]] for task, r in accuracy.items()])]
+                                  f"{r['macs_ratio']:.2f} ({r['backbone_macs_ratio']:.2f}, {r['head_macs_ratio']:.2f})", r["fine_tune"]]
+                                 for task, r in accuracy.items()])]
     text += ["Verdicts against the goals:\n\n" + "\n".join(f"- {line.strip()}" for line in report["verdicts"] if line.strip()),
              provenance(report, "python benchmarks/prune.py" + (" --accuracy" if accuracy else ""))]
     return "\n\n".join(text)

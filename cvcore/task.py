@@ -112,6 +112,18 @@ class Task:
         """A loader batch -> ``(inputs, targets)``. Default: first item is the input."""
         return batch[0], tuple(batch[1:])
 
+    # -- training ----------------------------------------------------------------
+    def distillation_loss(self, pipeline: "Pipeline", loss: Any, *, temperature: float, hard_weight: float) -> Any:
+        """The training loss with a teacher: ``loss(student, teacher_outputs, *targets)`` around the task's ``loss``.
+
+        Default: :class:`~cvcore.losses.DistillationLoss`, the soft labels of a
+        classifier (KL divergence at ``temperature``). A task whose outputs are not
+        class scores overrides it with what its outputs mean (pose: heatmap MSE).
+        """
+        from .losses import DistillationLoss
+
+        return DistillationLoss(loss, temperature, hard_weight)
+
     # -- running ---------------------------------------------------------------
     def evaluate(self, pipeline: "Pipeline", data: Any, *, batch_size: int = 32, num_workers: int = 0,
                  progress: bool = False) -> dict[str, float]:

@@ -44,7 +44,8 @@ class TrainConfig:
     Tricks (label smoothing is the loss's own option)
         ``no_bias_decay``, ``mixup`` with ``mixup_alpha`` and ``mixup_off_epochs``,
         ``teacher`` (a Pipeline, saved pipeline directory or zoo name) with
-        ``temperature`` and ``hard_weight``.
+        ``temperature`` and ``hard_weight`` (what distilling means is the task's:
+        :meth:`cvcore.task.Task.distillation_loss`).
     Guards
         ``clip_gradient_norm`` (cap on the global L2 norm of the mean gradient),
         ``max_loss_ratio`` (a batch loss above this multiple of the largest of the

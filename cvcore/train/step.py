@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 import mxnet as mx
 from mxnet import autograd, gluon
 
-from ..losses import DistillationLoss
 from .config import TrainConfig
 from .data import split_to_contexts
 from .guards import DivergenceGuard, clip_global_norm
@@ -21,8 +20,8 @@ class SupervisedStep:
     """The update of a network trained with one loss on the task's ``(inputs, targets)`` batches.
 
     While mixup is on, the loss is its soft-label variant; with a teacher it is wrapped
-    in :class:`~cvcore.losses.DistillationLoss` and gets the teacher's outputs
-    on the same (mixed) inputs. Every random draw depends only on the seed and
+    in the task's distillation loss (:meth:`~cvcore.task.Task.distillation_loss`) and
+    gets the teacher's outputs on the same (mixed) inputs. Every random draw depends only on the seed and
     the global step.
     """
 
@@ -33,7 +32,9 @@ class SupervisedStep:
         self.num_workers = num_workers
 
         def training_loss(loss: Any) -> Any:
-            return DistillationLoss(loss, config.temperature, config.hard_weight) if teacher is not None else loss
+            if teacher is None:
+                return loss
+            return pipeline.task.distillation_loss(pipeline, loss, temperature=config.temperature, hard_weight=config.hard_weight)
 
         self.loss = training_loss(pipeline.loss)
         self.mixup_loss = training_loss(soft_label_loss(pipeline.loss)) if config.mixup else None

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from mxnet import autograd
 
-from cvcore_pose.loss import HeatmapMSE
+from cvcore_pose.loss import HeatmapDistillation, HeatmapMSE
 
 
 def reference(pred, target, weight):
@@ -63,3 +63,34 @@ def test_unweighted_joints_neither_count_nor_get_gradients():
 def test_a_perfect_prediction_costs_nothing():
     _, target, weight = arrays(3)
     assert (HeatmapMSE()(mx.nd.array(target), mx.nd.array(target), mx.nd.array(weight)).asnumpy() == 0).all()
+
+
+@pytest.mark.parametrize("hard_weight", [0.0, 0.3, 1.0])
+def test_distillation_mixes_the_labels_and_the_teachers_heatmaps_for_every_joint(hard_weight):
+    pred, target, weight = arrays(3)
+    teacher = np.random.default_rng(4).uniform(0, 1, pred.shape).astype(np.float32)
+    loss = HeatmapDistillation(HeatmapMSE(), hard_weight)
+    out = loss(*(mx.nd.array(a) for a in (pred, teacher, target, weight))).asnumpy()
+    expected = hard_weight * reference(pred, target, weight) + (1 - hard_weight) * reference(pred, teacher, np.ones_like(weight))
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
+
+
+def test_a_pose_pipeline_trains_with_a_teacher(tmp_path):
+    """With a teacher the pose task distils heatmaps (a classifier's softmax over heatmap rows would not even broadcast)."""
+    from cvcore.pipeline import Pipeline
+    from cvcore_pose.synthetic import synthesize
+
+    synthesize(tmp_path / "data", train=4, val=2, size=(96, 96), progress=False)
+
+    def pipeline():
+        mx.random.seed(0)
+        return Pipeline(task="pose", backbone="resnet18_v1b", input_shape=[1, 3, 64, 64],
+                        data={"dataset": "coco_keypoints", "root": str(tmp_path / "data")})
+
+    options = dict(epochs=1, batch_size=4, lr=1e-3, optimizer="adam", progress=False)
+    teacher = pipeline()
+    plain = pipeline().fit(**options)
+    hard = pipeline().fit(teacher=teacher, hard_weight=1.0, **options)
+    soft = pipeline().fit(teacher=teacher, hard_weight=0.0, **options)
+    assert hard["loss"] == plain["loss"]
+    assert np.isfinite(soft["loss"]) and soft["loss"] != plain["loss"]

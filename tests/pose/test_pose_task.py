@@ -10,6 +10,7 @@ from cvcore.data.image import read_image
 from cvcore.errors import ConfigError, CvcoreError
 from cvcore.pipeline import Pipeline
 from cvcore_pose import task as pose_task
+from cvcore_pose.geometry import box_to_center_size
 from cvcore_pose.synthetic import synthesize
 
 INPUT = [1, 3, 64, 64]
@@ -105,8 +106,11 @@ def test_predict_with_boxes_returns_image_coordinates_and_draws(keypoints_root, 
     [result] = pipeline.predict(str(image), boxes=[[10, 20, 40, 80], [60, 10, 30, 60]], out=out)
     assert result["keypoints"].shape == (2, 17, 2) and result["scores"].shape == (2, 17)
     assert result["instance_scores"].shape == (2,)
-    # keypoints land inside (or near) their boxes: the crop padding is 1.25
-    assert (result["keypoints"][0, :, 0] > 10 - 25).all() and (result["keypoints"][0, :, 0] < 50 + 25).all()
+    # keypoints land in the padded crop of their box (plus one heatmap cell of refinement), in image pixels
+    for box, keypoints in zip([[10, 20, 40, 80], [60, 10, 30, 60]], result["keypoints"]):
+        center, size = box_to_center_size(box, aspect_ratio=INPUT[3] / INPUT[2])
+        cell = size / (np.array(INPUT[2:][::-1]) / 4)
+        assert (np.abs(keypoints - center) <= size / 2 + cell).all(), (box, keypoints)
     assert read_image(out).shape == read_image(image).shape
     assert "2 people" in pipeline.task.format_prediction(result)
 

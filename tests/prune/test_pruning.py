@@ -56,8 +56,8 @@ def test_removing_dead_channels_computes_the_same_function(make):
     and the pruned network gives the original's outputs: every kept weight landed where it belongs, head included."""
     pipeline = make()
     randomize_norms(pipeline)
-    channels = channel_map(pipeline.net.backbone)
-    params = pipeline.net.backbone._collect_params_with_prefix()
+    channels = channel_map(pipeline.net)
+    params = pipeline.net._collect_params_with_prefix()
     rng = np.random.default_rng(1)
     halves = {}
     for group in channels.groups:
@@ -74,6 +74,8 @@ def test_removing_dead_channels_computes_the_same_function(make):
               for s, stage in enumerate(channels.units)))
     config = pipeline.config()
     config["backbone"] = {"name": config["backbone"]["name"], "widths": half_widths.to_config()}
+    if channels.head:
+        config["head"].update(pipeline.net.head.pruned_options([halves[g] for g in channels.head]))
     config.pop("model", None)
     target = profile(Pipeline(**config, initialize=False)).macs / profile(pipeline).macs
     x = pipeline.example()
@@ -81,6 +83,7 @@ def test_removing_dead_channels_computes_the_same_function(make):
     pruned = prune(pipeline, target)
 
     assert pruned.net.backbone.widths == half_widths
+    assert pruned.config()["head"] == config["head"]
     np.testing.assert_allclose(outputs(pruned, x), outputs(pipeline, x), rtol=1e-4, atol=1e-5)
 
 
@@ -103,7 +106,7 @@ def test_bn_scale_keeps_the_channels_with_the_largest_scales():
     pipeline = classifier("resnet18_v1b")
     randomize_norms(pipeline)
     plan = plan_pruning(pipeline, 0.5)
-    gammas = pipeline.net.backbone._collect_params_with_prefix()
+    gammas = pipeline.net._collect_params_with_prefix()
     for group in plan.channels.groups:
         if len(group.writers) != 1:
             continue  # a residual path is scored by the sum over its writers
@@ -118,14 +121,44 @@ def test_kept_weights_are_the_originals_at_the_kept_channels():
     plan = plan_pruning(pipeline, 0.5)
     pruned = prune(pipeline, 0.5)
     old, new = pipeline.net._collect_params_with_prefix(), pruned.net._collect_params_with_prefix()
-    conv = "layer2.1.conv1"
-    group_out = next(g for g in plan.channels.groups if (conv, "layer2.1.bn1") in g.writers)
+    conv = "backbone.layer2.1.conv1"
+    group_out = next(g for g in plan.channels.groups if (conv, "backbone.layer2.1.bn1") in g.writers)
     group_in = plan.channels.residual[1]
-    expected = old[f"backbone.{conv}.weight"].data().asnumpy()[plan.kept[group_out]][:, plan.kept[group_in]]
-    assert np.array_equal(new[f"backbone.{conv}.weight"].data().asnumpy(), expected)
+    expected = old[f"{conv}.weight"].data().asnumpy()[plan.kept[group_out]][:, plan.kept[group_in]]
+    assert np.array_equal(new[f"{conv}.weight"].data().asnumpy(), expected)
     fc = old["head.fc.weight"].data().asnumpy()[:, plan.kept[plan.channels.residual[3]]]
     assert np.array_equal(new["head.fc.weight"].data().asnumpy(), fc)
     assert np.array_equal(new["head.fc.bias"].data().asnumpy(), old["head.fc.bias"].data().asnumpy())
+
+
+def test_a_pose_head_is_pruned_with_its_backbone_and_loads_again(tmp_path):
+    """The pose head declares its transposed convolutions: they lose channels too, so the backbone need not carry the
+    whole cut, and the pruned widths are options of the head that save and load."""
+    pipeline = pose()
+    randomize_norms(pipeline)
+    plan = plan_pruning(pipeline, 0.5)
+    head_widths = [len(plan.kept[group]) for group in plan.channels.head]
+    assert len(head_widths) == 3 and max(head_widths) < 256
+    pruned = prune(pipeline, 0.5)
+    assert pruned.config()["head"]["deconv_channels"] == head_widths
+    shape = pipeline.example(1).shape
+    assert profile(pruned.net.backbone, shape).macs / profile(pipeline.net.backbone, shape).macs > 0.3
+    deconv = "head.deconv_layers.3.weight"  # (in, out, k, k): reads the first deconvolution's group, writes the second's
+    old = pipeline.net._collect_params_with_prefix()[deconv].data().asnumpy()
+    first, second = plan.channels.head[:2]
+    assert np.array_equal(pruned.net._collect_params_with_prefix()[deconv].data().asnumpy(),
+                          old[plan.kept[first]][:, plan.kept[second]])
+    pruned.save(tmp_path / "pruned")
+    x = pipeline.example()
+    np.testing.assert_array_equal(outputs(Pipeline.load(tmp_path / "pruned"), x), outputs(pruned, x))
+
+
+def test_a_head_declaring_a_layer_it_lacks_is_named():
+    pipeline = pose()
+    pipeline.net.head.prunable_channels = lambda: ([("deconv_layers.0", "deconv_layers.1"), ("nothing.0", "deconv_layers.4")],
+                                                   "final_layer")
+    with pytest.raises(CvcoreError, match="'nothing.0'/'deconv_layers.4', not a convolution"):
+        prune(pipeline, 0.5)
 
 
 def test_activation_importance_is_the_mean_absolute_norm_output_hybridized_or_not():

@@ -1,12 +1,15 @@
 """ONNX export of an MXNet network, and the optional libraries the OpenVINO path needs."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
+import json
 import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import mxnet as mx
 import numpy as np
@@ -29,32 +32,132 @@ def require(module: str) -> Any:
         raise MissingExtraError(f"The ONNX/OpenVINO path needs the {module} package ({exc}); install it with {EXTRA_HINT}.") from exc
 
 
-def export_onnx(net: Any, example: mx.nd.NDArray, path: str | os.PathLike) -> Path:
-    """Write ``net`` (a HybridBlock or SymbolBlock) as ONNX to ``path``, with a dynamic batch dimension."""
-    require("onnx")
-    import mxnet.onnx  # noqa: F401  (registers mx.onnx)
+OPSET = 13
+"""The ONNX opset written and declared. MXNet 1.9's converters write nodes in opset 12 and 13 forms; its
+``export_model`` declares the installed onnx package's newest opset instead, so a reduction written with
+13's ``axes`` attribute is invalid in the model it declares (ReduceMean/ReduceMax take ``axes`` as an
+input from opset 18). Declaring 13 makes every node valid as written."""
 
+MXNET_ONLY_PATHS = "hybridize, export (the MXNet graph) and int8 with backend='mxnet' do not need ONNX"
+
+
+def export_onnx(net: Any, example: mx.nd.NDArray, path: str | os.PathLike) -> Path:
+    """Write ``net`` (a HybridBlock or SymbolBlock) as ONNX (opset :data:`OPSET`) to ``path``, with a dynamic batch dimension."""
+    onnx = require("onnx")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    model = to_onnx(net, example)
+    staging = path.with_name(f".{path.name}.partial")
+    try:
+        onnx.save(model, str(staging))
+        os.replace(staging, path)
+    finally:
+        staging.unlink(missing_ok=True)
+    return path
+
+
+def to_onnx(net: Any, example: mx.nd.NDArray) -> Any:
+    """``net`` as a checked ONNX ``ModelProto``; an operator ONNX has no form for is an error naming it and its layer."""
+    onnx = require("onnx")
+    from mxnet.onnx.mx2onnx._export_onnx import MXNetGraph
+
+    symbol, params = _graph(unfused(net, example), example)
+    symbol = _as_inference_ops(symbol)
+    missing = _without_converter(symbol)
+    if missing:
+        named = "; ".join(f"{op!r} (in {', '.join(nodes[:3])}{' ...' if len(nodes) > 3 else ''})" for op, nodes in missing.items())
+        fused = any(op.startswith("_sg_") or "quantize" in op for op in missing)
+        plural = len(missing) > 1
+        raise CvcoreError(f"The network cannot be written as ONNX: MXNet has no ONNX form for the operator{'s' * plural} {named}. "
+                          f"The ONNX paths (onnx, openvino, int8 with backend='openvino') cannot take {'them' if plural else 'it'}; "
+                          f"{MXNET_ONLY_PATHS}."
+                          + (" Those are oneDNN's fused or INT8 operators of a deployed graph: export the FP32 pipeline "
+                             "(pipeline.trainable())." if fused else ""))
+    tensor_type = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(np.float32))
+    try:
+        with warnings.catch_warnings(), _graph_checks_at(OPSET):
+            warnings.filterwarnings("ignore", category=DeprecationWarning)  # MXNet's converters use onnx.mapping
+            graph = MXNetGraph().create_onnx_graph_proto(
+                symbol, params, [tuple(example.shape)], [tensor_type], opset_version=OPSET, dynamic=True,
+                dynamic_input_shapes=[(None, *example.shape[1:])])
+    except Exception as exc:  # a converter that refuses its node's attributes
+        raise CvcoreError(f"ONNX export failed in MXNet's converter: {type(exc).__name__}: {exc}. {MXNET_ONLY_PATHS}.") from exc
+    _fix_resize_coordinates(symbol, graph)
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", OPSET)], producer_name="cvcore")
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as exc:
+        raise CvcoreError(f"MXNet's converter wrote an invalid ONNX opset-{OPSET} model: {str(exc).strip().splitlines()[0]} "
+                          f"{MXNET_ONLY_PATHS}.") from exc
+    return model
+
+
+def _graph(net: Any, example: mx.nd.NDArray) -> tuple[mx.sym.Symbol, dict[str, mx.nd.NDArray]]:
+    """The network's symbol and its parameters by name, as ``export`` writes them."""
     with tempfile.TemporaryDirectory(prefix="cvcore-onnx-") as tmp:
         prefix = Path(tmp) / "model"
-        write_graph(unfused(net, example), prefix, example)
-        staging = path.with_name(f".{path.name}.partial")
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=DeprecationWarning)  # MXNet's exporter uses onnx.mapping
-                mx.onnx.export_model(
-                    f"{prefix}-symbol.json", f"{prefix}-0000.params", in_shapes=[tuple(example.shape)], in_types=[np.float32],
-                    onnx_file_path=str(staging), dynamic=True, dynamic_input_shapes=[(None, *example.shape[1:])],
-                )
-        except Exception as exc:
-            staging.unlink(missing_ok=True)
-            raise CvcoreError(
-                f"ONNX export failed: {exc}. (oneDNN-fused graphs saved as files and INT8 MXNet graphs cannot be exported; "
-                "export the FP32 pipeline.)"
-            ) from exc
-        os.replace(staging, path)
-    return path
+        write_graph(net, prefix, example)
+        symbol = mx.sym.load(f"{prefix}-symbol.json")
+        stored = mx.nd.load(f"{prefix}-0000.params")  # a list when the network has no parameters
+        params = {key.split(":", 1)[1]: value for key, value in (stored.items() if isinstance(stored, dict) else ())}
+    return symbol, params
+
+
+@contextlib.contextmanager
+def _graph_checks_at(opset: int) -> Iterator[None]:
+    """MXNet's converter checks the graph it wrote against the installed onnx's newest opset: check it against ``opset``."""
+    import onnx
+
+    original = onnx.checker.check_graph
+    context = onnx.checker.C.CheckerContext()
+    context.ir_version = onnx.helper.find_min_ir_version_for([onnx.helper.make_opsetid("", opset)])
+    context.opset_imports = {"": opset}
+    onnx.checker.check_graph = functools.partial(original, ctx=context)
+    try:
+        yield
+    finally:
+        onnx.checker.check_graph = original
+
+
+def _fix_resize_coordinates(symbol: mx.sym.Symbol, graph: Any) -> None:
+    """MXNet writes every BilinearResize2D as an align-corners Resize; one with ``align_corners=False`` samples at
+    half-pixel centres."""
+    import onnx
+
+    half_pixel = {node["name"] for node in json.loads(symbol.tojson())["nodes"]
+                  if node["op"] == "_contrib_BilinearResize2D" and node.get("attrs", {}).get("align_corners") in ("False", "0")}
+    for node in graph.node:
+        if node.op_type == "Resize" and node.name in half_pixel:
+            for attribute in node.attribute:
+                if attribute.name == "coordinate_transformation_mode":
+                    attribute.CopyFrom(onnx.helper.make_attribute("coordinate_transformation_mode", "half_pixel"))
+
+
+_BATCH_NORM_ATTRIBUTES = ("eps", "momentum", "fix_gamma", "use_global_stats", "output_mean_var")
+
+
+def _as_inference_ops(symbol: mx.sym.Symbol) -> mx.sym.Symbol:
+    """``symbol`` with SyncBatchNorm written as BatchNorm: at inference both normalize with the running statistics."""
+    graph = json.loads(symbol.tojson())
+    changed = False
+    for node in graph["nodes"]:
+        if node["op"] == "_contrib_SyncBatchNorm":
+            node["op"] = "BatchNorm"
+            node["attrs"] = {k: v for k, v in node.get("attrs", {}).items() if k in _BATCH_NORM_ATTRIBUTES}
+            changed = True
+    return mx.sym.load_json(json.dumps(graph)) if changed else symbol
+
+
+def _without_converter(symbol: mx.sym.Symbol) -> dict[str, list[str]]:
+    """Operators of ``symbol`` that MXNet cannot convert at :data:`OPSET`, with the nodes that use them."""
+    from mxnet.onnx.mx2onnx._export_onnx import MXNetGraph
+
+    known = set().union(*(ops for version, ops in MXNetGraph.registry_.items() if version <= OPSET))
+    missing: dict[str, list[str]] = {}
+    for node in json.loads(symbol.tojson())["nodes"]:
+        if node["op"] != "null" and node["op"] not in known:
+            missing.setdefault(node["op"], []).append(node["name"])
+    return missing
 
 
 def unfused(net: Any, example: mx.nd.NDArray) -> Any:

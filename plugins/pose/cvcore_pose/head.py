@@ -24,7 +24,8 @@ class SimplePoseHead(HybridBlock):
     """Heatmaps of ``num_joints`` joints from the last feature map of any backbone.
 
     ``deconv_layers`` times [``Conv2DTranspose(deconv_channels, deconv_kernel,
-    stride 2)`` without bias, ``BatchNorm``, ``ReLU``], then a
+    stride 2)`` without bias, ``BatchNorm``, ``ReLU``] (``deconv_channels``: one
+    width for all, or one per layer as a pruned head has), then a
     ``final_kernel`` x ``final_kernel`` convolution with bias to
     ``num_joints`` channels. The output is ``(N, num_joints, H / s, W / s)``
     with ``s = in_strides[-1] / 2 ** deconv_layers`` (:attr:`stride`): 64x48
@@ -46,7 +47,7 @@ class SimplePoseHead(HybridBlock):
         in_strides: Sequence[int] = (),
         num_joints: int = 17,
         deconv_layers: int = 3,
-        deconv_channels: int = 256,
+        deconv_channels: int | Sequence[int] = 256,
         deconv_kernel: int = 4,
         final_kernel: int = 1,
         *,
@@ -60,9 +61,10 @@ class SimplePoseHead(HybridBlock):
             raise ValueError(f"deconv_kernel must be one of {sorted(DECONV_CONFIG)}, got {deconv_kernel}.")
         if final_kernel not in (1, 3):
             raise ValueError(f"final_kernel must be 1 or 3, got {final_kernel}.")
-        if int(num_joints) < 1 or int(deconv_layers) < 0 or int(deconv_channels) < 1:
+        widths = [int(deconv_channels)] * int(deconv_layers) if isinstance(deconv_channels, int) else [int(c) for c in deconv_channels]
+        if int(num_joints) < 1 or int(deconv_layers) < 0 or len(widths) != int(deconv_layers) or min(widths, default=1) < 1:
             raise ValueError(
-                f"need num_joints >= 1, deconv_layers >= 0 and deconv_channels >= 1, "
+                f"need num_joints >= 1, deconv_layers >= 0 and deconv_channels >= 1 (one width, or one per layer), "
                 f"got {num_joints}, {deconv_layers}, {deconv_channels}."
             )
         self.num_joints = int(num_joints)
@@ -75,10 +77,10 @@ class SimplePoseHead(HybridBlock):
         with self.name_scope():
             self.deconv_layers = nn.HybridSequential(prefix="deconv_layers_")
             with self.deconv_layers.name_scope():
-                for _ in range(self.num_deconv_layers):
+                for width in widths:
                     self.deconv_layers.add(
                         nn.Conv2DTranspose(
-                            int(deconv_channels),
+                            width,
                             deconv_kernel,
                             strides=2,
                             padding=padding,
@@ -87,10 +89,10 @@ class SimplePoseHead(HybridBlock):
                             in_channels=channels,
                             weight_initializer=init.Normal(0.001),
                         ),
-                        norm(in_channels=int(deconv_channels), gamma_initializer=init.One(), beta_initializer=init.Zero()),
+                        norm(in_channels=width, gamma_initializer=init.One(), beta_initializer=init.Zero()),
                         nn.Activation("relu"),
                     )
-                    channels = int(deconv_channels)
+                    channels = width
             self.final_layer = nn.Conv2D(
                 self.num_joints,
                 final_kernel,
@@ -99,6 +101,17 @@ class SimplePoseHead(HybridBlock):
                 weight_initializer=init.Normal(0.001),
                 bias_initializer=init.Zero(),
             )
+
+    def prunable_channels(self) -> tuple[list[tuple[str, str]], str]:
+        """For channel pruning: the (transposed convolution, norm) pairs by name in this head, each reading the one
+        before (the first reads the backbone's feature map), and the layer that reads the last."""
+        pairs = [(f"deconv_layers.{3 * i}", f"deconv_layers.{3 * i + 1}") for i in range(self.num_deconv_layers)]
+        return pairs, "final_layer"
+
+    @staticmethod
+    def pruned_options(widths: Sequence[int]) -> dict[str, Any]:
+        """The head options that build it with these widths of :meth:`prunable_channels`' layers."""
+        return {"deconv_channels": [int(width) for width in widths]}
 
     def hybrid_forward(self, F, x):
         return self.final_layer(self.deconv_layers(x))

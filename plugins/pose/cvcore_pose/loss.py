@@ -1,4 +1,4 @@
-"""The heatmap loss of Simple Baselines: target-weighted mean squared error."""
+"""The heatmap loss of Simple Baselines (target-weighted mean squared error), and distillation through it."""
 from __future__ import annotations
 
 from mxnet.gluon.loss import Loss
@@ -29,3 +29,23 @@ class HeatmapMSE(Loss):
         if self._weight is not None:
             loss = loss * self._weight
         return F.mean(loss, axis=self._batch_axis, exclude=True)
+
+
+class HeatmapDistillation(Loss):
+    """Distillation of a pose network from a teacher's heatmaps (Zhang et al., "Fast Human Pose Estimation", CVPR 2019).
+
+    ``loss(pred, teacher, target, target_weight) = hard_weight * heatmap_loss(pred, target, target_weight)
+    + (1 - hard_weight) * heatmap_loss(pred, teacher, 1)``: the teacher's heatmaps
+    are targets for every joint, labelled or not. Shape ``(N,)``.
+    """
+
+    def __init__(self, heatmap_loss: Loss, hard_weight: float = 0.5, batch_axis: int = 0, **kwargs):
+        super().__init__(None, batch_axis, **kwargs)
+        if not 0.0 <= hard_weight <= 1.0:
+            raise ValueError(f"hard_weight must be in [0, 1], got {hard_weight}")
+        self.hard_weight = hard_weight
+        self.heatmap_loss = heatmap_loss
+
+    def hybrid_forward(self, F, pred, teacher, target, target_weight):
+        soft = self.heatmap_loss(pred, teacher, F.ones_like(target_weight))
+        return self.hard_weight * self.heatmap_loss(pred, target, target_weight) + (1.0 - self.hard_weight) * soft

@@ -156,6 +156,13 @@ class PoseTask(Task):
             raise ConfigError(f"flip_shift is a number of heatmap pixels from 0 to 1, got {shift!r}.")
         return float(shift)
 
+    # -- training ------------------------------------------------------------------------------
+    def distillation_loss(self, pipeline: "Pipeline", loss: Any, *, temperature: float, hard_weight: float) -> Any:
+        """The teacher's heatmaps as a second target of the heatmap loss (``temperature`` does not apply)."""
+        from .loss import HeatmapDistillation
+
+        return HeatmapDistillation(loss, hard_weight)
+
     # -- running -------------------------------------------------------------------------------
     def heatmaps(self, pipeline: "Pipeline", x: mx.nd.NDArray, flip_test: bool) -> np.ndarray:
         """The network's heatmaps for a batch, averaged with those of the mirrored batch when ``flip_test``."""

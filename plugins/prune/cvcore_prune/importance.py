@@ -1,4 +1,4 @@
-"""How much each channel of a backbone matters, by one of three criteria.
+"""How much each channel of a network matters, by one of three criteria.
 
 - ``bn_scale``: the magnitude of the BatchNorm scale (gamma) that follows each
   convolution (Liu et al., "Learning Efficient Convolutional Networks through
@@ -27,40 +27,45 @@ from .channels import ChannelMap, Group
 CRITERIA = ("bn_scale", "l1", "activation")
 
 
-def importance(backbone: gluon.HybridBlock, channels: ChannelMap, criterion: str,
+def importance(net: gluon.HybridBlock, channels: ChannelMap, criterion: str,
                calib_batches: Iterable[mx.nd.NDArray] | None = None) -> dict[Group, np.ndarray]:
     """Each group's importance per channel (non-negative, one value per channel) by ``criterion``."""
     if criterion not in CRITERIA:
         raise ConfigError(f"Unknown pruning criterion {criterion!r}; the criteria are {', '.join(CRITERIA)}.")
-    params = {name: param.data(param.list_ctx()[0]).asnumpy() for name, param in backbone._collect_params_with_prefix().items()}
+    params = {name: param.data(param.list_ctx()[0]).asnumpy() for name, param in net._collect_params_with_prefix().items()}
     if criterion == "bn_scale":
         per_layer = {norm: np.abs(params[f"{norm}.gamma"]) for group in channels.groups for _, norm in group.writers}
     elif criterion == "l1":
-        per_layer = {conv: np.abs(params[f"{conv}.weight"]).reshape(params[f"{conv}.weight"].shape[0], -1).mean(axis=1)
+        per_layer = {conv: _filter_l1(params[f"{conv}.weight"], channels.axes[f"{conv}.weight"].index(group))
                      for group in channels.groups for conv, _ in group.writers}
     else:
         if calib_batches is None:
             raise ConfigError("The 'activation' criterion measures BatchNorm outputs on calibration batches: pass calib_data "
                               "(on the command line, --calib DIR).")
-        per_layer = mean_abs_norm_outputs(backbone, [norm for group in channels.groups for _, norm in group.writers], calib_batches)
+        per_layer = mean_abs_norm_outputs(net, [norm for group in channels.groups for _, norm in group.writers], calib_batches)
     index = 0 if criterion == "l1" else 1
     return {group: sum(per_layer[writer[index]] for writer in group.writers) for group in channels.groups}
 
 
-def mean_abs_norm_outputs(backbone: gluon.HybridBlock, norms: list[str], batches: Iterable[mx.nd.NDArray]) -> dict[str, np.ndarray]:
-    """The mean absolute output per channel of each norm layer (by its name in ``backbone``) over ``batches``.
+def _filter_l1(weight: np.ndarray, out_axis: int) -> np.ndarray:
+    """The mean absolute weight of each output channel (axis 0 of a convolution, 1 of a transposed one)."""
+    return np.abs(np.moveaxis(weight, out_axis, 0)).reshape(weight.shape[out_axis], -1).mean(axis=1)
 
-    Read off the backbone's symbolic graph, so it works whether or not the
-    backbone was hybridized (forward hooks would not see inside a hybridized block).
+
+def mean_abs_norm_outputs(block: gluon.HybridBlock, norms: list[str], batches: Iterable[mx.nd.NDArray]) -> dict[str, np.ndarray]:
+    """The mean absolute output per channel of each norm layer (by its name in ``block``) over ``batches``.
+
+    Read off the block's symbolic graph, so it works whether or not it was
+    hybridized (forward hooks would not see inside a hybridized block).
     """
     data = mx.sym.var("data", dtype=np.float32)  # typed, or SymbolBlock warns it cannot tell
-    graph = backbone(data)
+    graph = block(data)
     graph = mx.sym.Group(list(graph)) if isinstance(graph, (list, tuple)) else graph
     outputs_of_gamma = _norm_outputs(graph)
-    named = backbone._collect_params_with_prefix()
+    named = block._collect_params_with_prefix()
     wanted = [outputs_of_gamma[named[f"{norm}.gamma"].name] for norm in norms]
     internals = graph.get_internals()
-    probe = gluon.SymbolBlock([internals[name] for name in wanted], data, params=backbone.collect_params())
+    probe = gluon.SymbolBlock([internals[name] for name in wanted], data, params=block.collect_params())
     sums: list[Any] = [0.0] * len(norms)
     counts = [0] * len(norms)  # values per channel seen: images x positions
     for batch in batches:

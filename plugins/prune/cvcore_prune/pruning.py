@@ -1,4 +1,4 @@
-"""Channel pruning of a pipeline's ResNet backbone to a multiply-add or parameter budget.
+"""Channel pruning of a pipeline's ResNet backbone (and its head, when it declares how) to a multiply-add or parameter budget.
 
 1. Score every channel (:mod:`cvcore_prune.importance`), and divide each
    group's scores by their mean, so that layers of different scale compare.
@@ -9,9 +9,15 @@
    at most ``target`` times the original is found by bisection, measuring each
    candidate with :func:`cvcore.deploy.profile.profile`.
 3. Build the pipeline again with those widths (its backbone gets a ``widths``
-   table, so it saves and loads as any pipeline) and copy every kept weight:
-   the kept channels of each axis, exactly. Layers after the backbone (head,
-   neck) lose the input channels of the features they read.
+   table, a pruned head the options its ``pruned_options`` gives, so it saves
+   and loads as any pipeline) and copy every kept weight: the kept channels of
+   each axis, exactly. Other layers after the backbone lose the input channels
+   of the features they read.
+
+A head joins in by declaring its prunable layers: ``prunable_channels()``
+gives its (convolution, norm) pairs in order and the layer reading the last,
+``pruned_options(widths)`` the options that rebuild it with those widths (see
+the pose plugin's head). Other heads keep every channel.
 """
 from __future__ import annotations
 
@@ -63,7 +69,7 @@ def prune(pipeline: Pipeline, target: float = 0.5, *, measure: str = "macs", cri
     fine-tuning to recover its accuracy.
     """
     plan = plan_pruning(pipeline, target, measure=measure, criterion=criterion, calib_data=calib_data, multiple=multiple)
-    pruned = _rebuilt(pipeline, plan.widths, f"pruned to {plan.ratio:.3f} of its {measure} by {criterion}")
+    pruned = _rebuilt(pipeline, plan.channels, plan.kept, f"pruned to {plan.ratio:.3f} of its {measure} by {criterion}")
     _copy_kept_weights(pipeline.net, pruned, plan.channels, plan.kept)
     pruned.random_weights = pipeline.random_weights
     return pruned
@@ -73,9 +79,8 @@ def plan_pruning(pipeline: Pipeline, target: float, *, measure: str = "macs", cr
                  multiple: int = 8) -> PrunePlan:
     """Which channels :func:`prune` keeps, and the cost ratio they give (nothing is built but candidates to measure)."""
     _check_arguments(pipeline, target, measure, multiple)
-    backbone = pipeline.net.backbone
-    channels = channel_map(backbone)
-    scores = importance(backbone, channels, criterion, calibration_batches(pipeline, calib_data))
+    channels = channel_map(pipeline.net)
+    scores = importance(pipeline.net, channels, criterion, calibration_batches(pipeline, calib_data))
     order = _removal_order(channels.groups, scores)
     full = _cost(pipeline, measure)
     cache: dict[int, float] = {0: 1.0}
@@ -83,13 +88,14 @@ def plan_pruning(pipeline: Pipeline, target: float, *, measure: str = "macs", cr
     def ratio(removed: int) -> float:
         if removed not in cache:
             kept = _kept(channels.groups, order[:removed], multiple)
-            cache[removed] = _cost(_rebuilt(pipeline, _widths_of(channels, kept), None, initialize=False), measure) / full
+            cache[removed] = _cost(_rebuilt(pipeline, channels, kept, None), measure) / full
         return cache[removed]
 
     low, high = 0, len(order)
     if ratio(high) > target:
         raise ConfigError(f"No pruning reaches {target:g} of the {measure}: with every layer at its narrowest ({multiple} "
-                          f"channels) the network keeps {ratio(high):.3f} of them (layers outside the backbone are not pruned).")
+                          f"channels) the network keeps {ratio(high):.3f} of them (only the "
+                          f"{'backbone and the head are' if channels.head else 'backbone is'} pruned).")
     while low < high:  # the smallest number of removed channels that meets the target
         middle = (low + high) // 2
         if ratio(middle) <= target:
@@ -112,9 +118,11 @@ def _check_arguments(pipeline: Pipeline, target: float, measure: str, multiple: 
     if not isinstance(pipeline.net, AssembledNet):
         raise CvcoreError(f"Pruning needs the pipeline's trainable network, not a deployed {type(pipeline.net).__name__}: "
                           "prune before other deploy transforms, or open the run it was deployed from.")
-    if pipeline.parts["backbone"].name is None:
-        raise CvcoreError("Pruning rebuilds the backbone by name with new widths; this pipeline's backbone is an object. "
-                          "Register it through a plugin and pass its name.")
+    rebuilt = ("backbone", "head") if hasattr(pipeline.net.head, "prunable_channels") else ("backbone",)
+    for kind in rebuilt:
+        if pipeline.parts[kind].name is None:
+            raise CvcoreError(f"Pruning rebuilds the {kind} by name with new widths; this pipeline's {kind} is an object. "
+                              "Register it through a plugin and pass its name.")
 
 
 def _removal_order(groups: list[Group], scores: dict[Group, np.ndarray]) -> list[tuple[Group, int]]:
@@ -157,13 +165,15 @@ def _cost(pipeline: Pipeline, measure: str) -> float:
     return found.macs if measure == "macs" else found.trainable_params
 
 
-def _rebuilt(pipeline: Pipeline, widths: ResNetWidths, source: str | None, *, initialize: bool = False) -> Pipeline:
-    """``pipeline``'s configuration with these backbone widths (no pretrained backbone: the weights come from the original)."""
+def _rebuilt(pipeline: Pipeline, channels: ChannelMap, kept: dict[Group, np.ndarray], source: str | None) -> Pipeline:
+    """``pipeline``'s configuration with the kept widths, uninitialized (no pretrained backbone: the weights come from the original)."""
     config = pipeline.config()
     config.pop("model", None)
     backbone = {key: value for key, value in config["backbone"].items() if key != "pretrained"}
-    config["backbone"] = {**backbone, "widths": widths.to_config(source)}
-    return Pipeline(**config, ctx=pipeline.ctx, initialize=initialize)
+    config["backbone"] = {**backbone, "widths": _widths_of(channels, kept).to_config(source)}
+    if channels.head:
+        config["head"] = {**config["head"], **pipeline.net.head.pruned_options([len(kept[group]) for group in channels.head])}
+    return Pipeline(**config, ctx=pipeline.ctx, initialize=False)
 
 
 def _copy_kept_weights(original: AssembledNet, pruned: Pipeline, channels: ChannelMap, kept: dict[Group, np.ndarray]) -> None:
@@ -173,10 +183,10 @@ def _copy_kept_weights(original: AssembledNet, pruned: Pipeline, channels: Chann
     values = {}
     for name, param in original._collect_params_with_prefix().items():
         value = param.data(param.list_ctx()[0]).asnumpy()
-        if name.startswith(BACKBONE):
-            axes = channels.axes.get(name[len(BACKBONE):])
-            if axes is None:
-                raise CvcoreError(f"Pruning does not know which channels backbone parameter {name!r} indexes.")
+        if name in channels.axes:
+            axes = channels.axes[name]
+        elif name.startswith(BACKBONE):
+            raise CvcoreError(f"Pruning does not know which channels backbone parameter {name!r} indexes.")
         else:
             axes = _feature_axes(name, value.shape, targets[name].shape, features, kept)
         for axis, group in enumerate(axes):
