@@ -40,8 +40,12 @@ def cvcore_losses():
 @hookimpl
 def cvcore_metrics():
     from .metrics.classification import TopKAccuracy
+    from .metrics.detection import COCODetectionAP
 
-    return [Component("accuracy", TopKAccuracy, "Top-1 and top-5 accuracy (top_k=(1, 5)).")]
+    return [
+        Component("accuracy", TopKAccuracy, "Top-1 and top-5 accuracy (top_k=(1, 5))."),
+        Component("coco_detection", COCODetectionAP, "COCO box (and mask: iou_type) mAP through COCOeval."),
+    ]
 
 
 @hookimpl
@@ -56,8 +60,9 @@ def cvcore_deploy_transforms():
 
 @hookimpl
 def cvcore_datasets():
+    from .data.coco_detection import COCODetection
     from .data.folder import ImageFolderDataset
-    from .data.synthetic import classification
+    from .data.synthetic import classification, shapes
 
     return [
         Component(
@@ -65,12 +70,22 @@ def cvcore_datasets():
             ImageFolderDataset,
             "Classification images in root/<split>/<class>/<image>.",
             {"synthesize": classification.synthesize, "synth_name": "classification"},
-        )
+        ),
+        Component(
+            "coco_detection",
+            COCODetection,
+            "COCO instances: root/annotations/instances_<split>.json and images in root/<split>/ (boxes, masks, crowds).",
+            {"synthesize": shapes.synthesize, "synth_name": "shapes"},
+        ),
     ]
 
 
 @hookimpl
 def cvcore_tasks():
     from .tasks.classification import ClassificationTask
+    from .tasks.detection import DetectionTask
 
-    return [Component("classification", ClassificationTask, "Image classification with top-1/top-5 accuracy.")]
+    return [
+        Component("classification", ClassificationTask, "Image classification with top-1/top-5 accuracy."),
+        Component("detection", DetectionTask, "Object detection and instance segmentation with COCO mAP."),
+    ]

@@ -44,9 +44,6 @@ FIRST_PARTY: tuple[FirstPartyPlugin, ...] = (
             "model": ("faster_rcnn_*", "mask_rcnn_*"),
             "neck": ("fpn*",),
             "head": ("*rcnn*", "rpn*"),
-            "metric": ("coco_bbox*", "coco_segm*", "voc_*"),
-            "dataset": ("coco_detection*", "coco_instances*", "voc*", "*shapes*"),
-            "task": ("detection", "instance_segmentation"),
         },
     ),
     FirstPartyPlugin(

@@ -1,7 +1,7 @@
 """The base class of tasks: how a family of pipelines is fed, trained, evaluated and run."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import ConfigError, CvcoreError
 from .options import Option, check_call
@@ -25,6 +25,18 @@ def plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]
     return value
+
+
+def classes_head_option(options: Mapping[str, Any], names: Sequence[str] | None) -> dict[str, Any]:
+    """The head's ``classes`` from the pipeline's ``classes`` option (none if absent), checked positive and against ``names``."""
+    if "classes" not in options:
+        return {}
+    classes = int(options["classes"])
+    if classes < 1:
+        raise ConfigError(f"classes must be at least 1, got {options['classes']}.")
+    if names is not None and len(names) != classes:
+        raise ConfigError(f"class_names has {len(names)} names but classes = {options['classes']}.")
+    return {"classes": classes}
 
 
 class TaskError(CvcoreError):
@@ -58,6 +70,11 @@ class Task:
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Options the head receives from the pipeline's options (e.g. ``classes``)."""
         return {}
+
+    def input_size(self, pipeline: "Pipeline") -> tuple[int, int]:
+        """(height, width) of the network input: the pipeline's ``input_shape``, else :attr:`default_input_shape`."""
+        shape = pipeline.options.get("input_shape") or self.default_input_shape
+        return int(shape[-2]), int(shape[-1])
 
     # -- data --------------------------------------------------------------------
     def check_data(self, data: Mapping[str, Any]) -> None:

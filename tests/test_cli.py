@@ -49,7 +49,7 @@ def test_plugins_lists_builtins_and_all_first_party_plugins():
     rows = plugin_rows(out)
     assert set(rows) >= {"cvcore", "pose", "rcnn-fpn", "gan", "prune", "int8-vnni"}
     assert "cvcore-int8-vnni" in rows["int8-vnni"] and " ok " in rows["int8-vnni"]
-    assert "1 head" not in rows["cvcore"] and "1 task" in rows["cvcore"] and "2 transforms" in rows["cvcore"]
+    assert "1 head" not in rows["cvcore"] and "2 tasks" in rows["cvcore"] and "2 transforms" in rows["cvcore"]
     names = subprocess.run(CVCORE + ["plugins", "cvcore"], capture_output=True, text=True, check=True, env=env).stdout
     assert "  transform: export, hybridize" in names and "  head: classifier" in names
     assert max(len(line) for line in names.splitlines()) <= 100
@@ -75,10 +75,10 @@ def test_info_on_a_missing_model_names_the_extra(capsys, tinynet):
 
 
 def test_unknown_task_in_a_config_names_the_plugin(capsys, tmp_path, tinynet):
-    config = tmp_path / "detect.toml"
-    config.write_text('task = "detection"\n[backbone]\nname = "tinynet"\n')
+    config = tmp_path / "upscale.toml"
+    config.write_text('task = "super_resolution"\n[backbone]\nname = "tinynet"\n')
     code, _, err = run(capsys, "train", str(config))
-    assert code == 1 and "No task named 'detection'" in err and "cvcore-rcnn-fpn" in err
+    assert code == 1 and "No task named 'super_resolution'" in err and "cvcore-gan" in err
 
 
 def test_models_lists_the_classification_zoo(capsys, tinynet):
@@ -146,13 +146,13 @@ def test_data_synth_names_what_can_be_synthesized(capsys, tmp_path):
     code, _, err = run(capsys, "data", "synth", "plain_folder", str(tmp_path / "never"))
     assert code == 1 and "cannot be synthesized; these can: " in err and "classification" in err
     assert not (tmp_path / "never").exists()
-    code, _, err = run(capsys, "data", "synth", "coco_detection", str(tmp_path / "never"))
-    assert code == 1 and "cvcore-rcnn-fpn" in err
+    code, _, err = run(capsys, "data", "synth", "unpaired", str(tmp_path / "never"))
+    assert code == 1 and "cvcore-gan" in err
 
 
 def test_demo_of_a_task_that_is_not_installed_names_the_plugin(capsys, tinynet):
-    code, _, err = run(capsys, "demo", "--task", "detection")
-    assert code == 1 and "No task named 'detection'" in err and "cvcore-rcnn-fpn" in err
+    code, _, err = run(capsys, "demo", "--task", "image_translation")
+    assert code == 1 and "No task named 'image_translation'" in err and "cvcore-gan" in err
 
 
 def test_demo_runs_the_classification_demo_when_pose_is_disabled(capsys, monkeypatch):

@@ -26,10 +26,10 @@ FIRST_PARTY = {
 BUILTINS = {  # the core's non-backbone parts; backbones and their zoo models are checked by the backbone tests
     "head": ["classifier"],
     "loss": ["softmax_cross_entropy"],
-    "metric": ["accuracy"],
+    "metric": ["accuracy", "coco_detection"],
     "transform": ["export", "hybridize"],
-    "dataset": ["image_folder"],
-    "task": ["classification"],
+    "dataset": ["coco_detection", "image_folder"],
+    "task": ["classification", "detection"],
 }
 TINYNET = Path(__file__).parent / "fixtures" / "cvcore-tinynet"
 
@@ -507,4 +507,4 @@ def test_trace_switch_prints_every_hook_call(monkeypatch, capsys):
     _ = host.registry  # building the registry calls every hook
     err = capsys.readouterr().err
     assert "cvcore trace: cvcore_heads() of plugin 'cvcore' -> [classifier" in err
-    assert "cvcore trace: cvcore_tasks() of plugin 'cvcore' -> [classification]" in err
+    assert "cvcore trace: cvcore_tasks() of plugin 'cvcore' -> [classification, detection]" in err

@@ -12,7 +12,7 @@ from ..data.image import image_pixels
 from ..data.transforms import Compose, classification_eval_transform, classification_train_transform
 from ..errors import ConfigError
 from ..options import Option, check_keys
-from ..task import Task
+from ..task import Task, classes_head_option
 from ..typecheck import check_values
 
 if TYPE_CHECKING:
@@ -86,16 +86,7 @@ class ClassificationTask(Task):
     }
 
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
-        names = resolve_class_names(options.get("class_names"))
-        if "classes" in options and options["classes"] < 1:
-            raise ConfigError(f"classes must be at least 1, got {options['classes']}.")
-        if names is not None and "classes" in options and len(names) != int(options["classes"]):
-            raise ConfigError(f"class_names has {len(names)} names but classes = {options['classes']}.")
-        return {"classes": int(options["classes"])} if "classes" in options else {}
-
-    def input_size(self, pipeline: "Pipeline") -> tuple[int, int]:
-        shape = pipeline.options.get("input_shape") or self.default_input_shape
-        return int(shape[-2]), int(shape[-1])
+        return classes_head_option(options, resolve_class_names(options.get("class_names")))
 
     def image_transform(self, pipeline: "Pipeline", train: bool) -> Compose:
         """RGB uint8 HxWx3 -> network input at the pipeline's ``input_shape``, with the ``[augment]`` options.

@@ -7,10 +7,6 @@ image's path); :mod:`cvcore_pose.transforms` turns them into network inputs.
 """
 from __future__ import annotations
 
-import contextlib
-import io
-import json
-import math
 import os
 import warnings
 from collections import defaultdict
@@ -19,8 +15,20 @@ from typing import Any, Iterable
 
 import numpy as np
 from mxnet.gluon.data import Dataset
-from pycocotools.coco import COCO
 
+from cvcore.data.coco import (  # COCOFormatError and SkippedAnnotationsWarning are this module's too
+    COCOFormatError,
+    SkippedAnnotationsWarning,
+    check_box,
+    check_image_size,
+    clip_box,
+    first_ids,
+    is_number,
+    load_json,
+    quiet_coco,
+    resolve_split,
+    validate_ground_truth,
+)
 from cvcore.data.folder import skip_bad_image
 from cvcore.data.image import ImageReadError, read_image
 from cvcore.errors import ConfigError
@@ -28,7 +36,7 @@ from cvcore.errors import ConfigError
 from .keypoints import NUM_JOINTS
 
 BAD_IMAGE_POLICIES = ("error", "raise", "skip")  # "raise" is the classification datasets' word for "error"
-FALLBACK_SPLITS = {"train": "train2017", "val": "val2017"}
+ANNOTATION_NAME = "person_keypoints_{split}.json"
 SKIP_REASONS = {
     "category": "other categories than person",
     "crowd": "crowd annotations (iscrowd=1)",
@@ -40,96 +48,6 @@ SKIP_REASONS = {
 }
 
 
-class COCOFormatError(ConfigError):
-    """A COCO annotation or detection-results file is malformed."""
-
-
-class SkippedAnnotationsWarning(UserWarning):
-    """Annotations or detections that make no training sample were left out (one warning per reason)."""
-
-
-def _load_json(path: Path, what: str) -> Any:
-    if not path.is_file():
-        raise COCOFormatError(f"The {what} file {path} does not exist.")
-    try:
-        with open(path, encoding="utf-8") as stream:
-            return json.load(stream)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise COCOFormatError(f"The {what} file {path} is not valid JSON: {error}.") from None
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_box(box: Any, where: str) -> list[float]:
-    if not (isinstance(box, (list, tuple)) and len(box) == 4 and all(_number(v) for v in box)):
-        raise COCOFormatError(f"{where}: 'bbox' must be 4 numbers [x, y, w, h], got {box!r}.")
-    return [float(v) for v in box]
-
-
-def _clip_box(box: list[float], image: dict) -> list[float] | None:
-    """``box`` cut to the image, or None when nothing of positive area is left."""
-    x, y, w, h = box
-    x1, y1 = max(x, 0.0), max(y, 0.0)
-    x2, y2 = min(x + w, float(image["width"])), min(y + h, float(image["height"]))
-    return [x1, y1, x2 - x1, y2 - y1] if x2 > x1 and y2 > y1 else None
-
-
-def _validate_ground_truth(data: Any, path: Path) -> dict[int, dict]:
-    """Check the parts of a COCO keypoints file the dataset reads; return its images by id."""
-    if not isinstance(data, dict):
-        raise COCOFormatError(
-            f"{path} must hold a JSON object with 'images' and 'annotations', got {type(data).__name__}."
-        )
-    for key in ("images", "annotations"):
-        if not isinstance(data.get(key), list):
-            problem = "has no" if key not in data else f"has a {type(data[key]).__name__} as its"
-            raise COCOFormatError(f"{path} {problem} {key!r} list; is it a COCO keypoints annotation file?")
-    if not isinstance(data.get("categories", []), list):
-        raise COCOFormatError(f"{path}: 'categories' must be a list, got {type(data['categories']).__name__}.")
-    images: dict[int, dict] = {}
-    first_index: dict[int, int] = {}
-    for index, image in enumerate(data["images"]):
-        if not (isinstance(image, dict) and isinstance(image.get("id"), int) and isinstance(image.get("file_name"), str)
-                and _number(image.get("width")) and _number(image.get("height"))):
-            raise COCOFormatError(
-                f"{path}: images[{index}] needs an integer 'id', a string 'file_name' and numeric 'width' and "
-                f"'height', got {image!r:.200}."
-            )
-        if image["id"] in images:
-            raise COCOFormatError(f"{path}: images[{index}] repeats the id {image['id']} of images[{first_index[image['id']]}]; "
-                                  "image ids must be unique (annotations find their image by it).")
-        images[image["id"]], first_index[image["id"]] = image, index
-    annotation_ids: dict[int, int] = {}
-    for index, ann in enumerate(data["annotations"]):
-        if not (isinstance(ann, dict) and all(isinstance(ann.get(k), int) for k in ("id", "image_id", "category_id"))):
-            raise COCOFormatError(
-                f"{path}: annotations[{index}] needs integer 'id', 'image_id' and 'category_id', got {ann!r:.200}."
-            )
-        if ann["image_id"] not in images:
-            raise COCOFormatError(
-                f"{path}: annotation id {ann['id']} refers to image_id {ann['image_id']}, which is not in 'images'."
-            )
-        if ann["id"] in annotation_ids:
-            raise COCOFormatError(f"{path}: annotations[{index}] repeats the id {ann['id']} of annotations[{annotation_ids[ann['id']]}]; "
-                                  "annotation ids must be unique (evaluation matches by them).")
-        annotation_ids[ann["id"]] = index
-    return images
-
-
-def _resolve_split(root: Path, split: str, annotation_file: Any, image_dir: Any) -> str:
-    """``split``, or its "2017" name when only that one exists under ``root`` (for the paths not given)."""
-
-    def present(name: str) -> bool:
-        return (annotation_file is not None or (root / "annotations" / f"person_keypoints_{name}.json").is_file()) and (
-            image_dir is not None or (root / name).is_dir()
-        )
-
-    fallback = FALLBACK_SPLITS.get(split)
-    return fallback if fallback and not present(split) and present(fallback) else split
-
-
 def _person_category_ids(data: dict) -> set[int]:
     """Ids of categories named "person"; {1} when the file names none."""
     ids = {c.get("id") for c in data.get("categories", []) if isinstance(c, dict) and c.get("name") == "person"}
@@ -139,16 +57,7 @@ def _person_category_ids(data: dict) -> set[int]:
 def _ground_truth_annotation(ann: dict, joints: np.ndarray, box: list[float]) -> dict:
     """``ann`` as evaluation reads it: its checked box and its keypoints, ``num_keypoints`` counted from them."""
     return {**ann, "bbox": box, "keypoints": [float(v) for v in joints.reshape(-1)], "num_keypoints": int((joints[:, 2] > 0).sum()),
-            "area": float(ann["area"]) if _number(ann.get("area")) else float(box[2] * box[3]), "category_id": 1}
-
-
-def _quiet_coco(data: dict) -> COCO:
-    """A pycocotools COCO index over already-loaded ``data`` (its progress prints swallowed)."""
-    coco = COCO()
-    coco.dataset = data
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco.createIndex()
-    return coco
+            "area": float(ann["area"]) if is_number(ann.get("area")) else float(box[2] * box[3]), "category_id": 1}
 
 
 class COCOKeypoints(Dataset):
@@ -195,18 +104,18 @@ class COCOKeypoints(Dataset):
                 f"on_bad_image must be one of {', '.join(map(repr, BAD_IMAGE_POLICIES))}, got {on_bad_image!r}."
             )
         self.root = Path(root)
-        self.split = _resolve_split(self.root, split, annotation_file, image_dir)
-        default_annotations = self.root / "annotations" / f"person_keypoints_{self.split}.json"
+        self.split = resolve_split(self.root, split, annotation_file, image_dir, ANNOTATION_NAME)
+        default_annotations = self.root / "annotations" / ANNOTATION_NAME.format(split=self.split)
         self.annotation_file = Path(annotation_file or default_annotations)
         self.image_dir = Path(image_dir or self.root / self.split)
         self.on_bad_image = on_bad_image
-        data = _load_json(self.annotation_file, "COCO keypoints annotation")
-        self.images = _validate_ground_truth(data, self.annotation_file)
+        data = load_json(self.annotation_file, "COCO keypoints annotation")
+        self.images = validate_ground_truth(data, self.annotation_file)
         self.person_ids = _person_category_ids(data)
         self.boxes_file = Path(boxes) if boxes is not None else None
         self.skipped_annotations: dict[str, list[int]] = defaultdict(list)
         person_records, ground_truth = self._ground_truth_records(data["annotations"], min_keypoints)
-        self.coco = _quiet_coco({"images": data["images"], "annotations": ground_truth,
+        self.coco = quiet_coco({"images": data["images"], "annotations": ground_truth,
                                  "categories": [{"id": 1, "name": "person", "supercategory": "person"}]})
         if self.boxes_file is None:
             self.records = person_records
@@ -263,14 +172,14 @@ class COCOKeypoints(Dataset):
         A crowd annotation is a skip reason that still comes with its box and joints when they are well-formed.
         """
         keypoints = ann.get("keypoints")
-        if not isinstance(keypoints, list) or not all(_number(v) for v in keypoints):
+        if not isinstance(keypoints, list) or not all(is_number(v) for v in keypoints):
             raise COCOFormatError(f"{where}: 'keypoints' must be a list of numbers, got {keypoints!r:.200}.")
         if len(keypoints) != 3 * NUM_JOINTS:
             return "crowd" if ann.get("iscrowd", 0) else "keypoint_length", None, None
         joints = np.array(keypoints, dtype=np.float32).reshape(NUM_JOINTS, 3)
         if not np.isin(joints[:, 2], (0, 1, 2)).all():
             return "crowd" if ann.get("iscrowd", 0) else "visibility", None, None
-        box = _clip_box(_check_box(ann.get("bbox"), where), self.images[ann["image_id"]])
+        box = clip_box(check_box(ann.get("bbox"), where), self.images[ann["image_id"]])
         if ann.get("iscrowd", 0):
             return "crowd", box, joints
         if box is None:
@@ -280,7 +189,7 @@ class COCOKeypoints(Dataset):
         return None, box, joints
 
     def _detection_records(self, path: Path, min_box_score: float) -> list[dict]:
-        detections = _load_json(path, "detection results")
+        detections = load_json(path, "detection results")
         if not isinstance(detections, list):
             raise COCOFormatError(
                 f"The detection results file {path} must hold a JSON list of "
@@ -297,9 +206,9 @@ class COCOKeypoints(Dataset):
                 raise COCOFormatError(
                     f"{where} has image_id {det['image_id']!r}, which is not in {self.annotation_file}."
                 )
-            if not _number(det["score"]):
+            if not is_number(det["score"]):
                 raise COCOFormatError(f"{where}: 'score' must be a number, got {det['score']!r}.")
-            box = _check_box(det["bbox"], where)
+            box = check_box(det["bbox"], where)
             if det["category_id"] not in self.person_ids:
                 continue
             if det["score"] < min_box_score:
@@ -322,7 +231,7 @@ class COCOKeypoints(Dataset):
             ids = self.skipped_annotations.get(reason)
             if not ids or reason == "score":  # filtering by score is what was asked for, not a data problem
                 continue
-            shown = ", ".join(map(str, ids[:5])) + (", ..." if len(ids) > 5 else "")
+            shown = first_ids(ids)
             noun = f"{kind}(s) of" if reason == "category" else f"person {kind}(s) with"
             warnings.warn(
                 f"{source}: {what} {len(ids)} {noun} {description} ({label} {shown}).",
@@ -359,12 +268,7 @@ class COCOKeypoints(Dataset):
         )
 
     def _check_size(self, image: np.ndarray, record: dict) -> None:
-        declared = self.images[record["image_id"]]
-        if (image.shape[1], image.shape[0]) != (int(declared["width"]), int(declared["height"])):
-            raise COCOFormatError(
-                f"{self.annotation_file}: image_id {record['image_id']} declares {int(declared['width'])}x{int(declared['height'])} "
-                f"pixels but {record['file']} is {image.shape[1]}x{image.shape[0]}; the boxes would be cut at the wrong size."
-            )
+        check_image_size(image, self.images[record["image_id"]], self.annotation_file, record["file"])
 
     def __repr__(self) -> str:
         return f"COCOKeypoints({str(self.annotation_file)!r}, {len(self)} samples, {len(self.image_ids)} images)"
