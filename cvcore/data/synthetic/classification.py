@@ -65,7 +65,7 @@ def _pixel_grid(size: int) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
-def _texture(texture: str, size: int, rng: np.random.Generator) -> np.ndarray:
+def texture_pattern(texture: str, size: int, rng: np.random.Generator) -> np.ndarray:
     """A (size, size) float32 pattern in [0, 1] at a random period, angle and phase."""
     xs, ys = _pixel_grid(size)
     angle = rng.uniform(0, np.pi)
@@ -87,7 +87,7 @@ def _luma(color: np.ndarray) -> np.ndarray:
     return color @ np.array([0.299, 0.587, 0.114])
 
 
-def _shape_colors(rng: np.random.Generator, background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def shape_colors(rng: np.random.Generator, background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A base colour and a texture colour for a shape on ``background`` (its mean colour there).
 
     Hues are free; luminance keeps the cues visible: both colours stand out
@@ -108,7 +108,7 @@ def _shape_colors(rng: np.random.Generator, background: np.ndarray) -> tuple[np.
     return first.astype(np.float32), second.astype(np.float32)
 
 
-def _draw_clutter(image: np.ndarray, rng: np.random.Generator, lines: int, blobs: int) -> None:
+def draw_clutter(image: np.ndarray, rng: np.random.Generator, lines: int, blobs: int) -> None:
     """Random line segments and filled ellipses of random colours, drawn in place."""
     size = image.shape[0]
     scale = 1 << _SUBPIXEL_BITS
@@ -133,7 +133,7 @@ def render(shape: str, texture: str, size: int, rng: np.random.Generator) -> np.
     ramp = (xs * np.cos(angle) + ys * np.sin(angle)) / size
     ramp = (ramp - ramp.min()) / max(float(ramp.max() - ramp.min()), 1e-6)
     image = low + ramp[..., None] * (high - low)
-    _draw_clutter(image, rng, lines=int(rng.integers(1, 4)), blobs=int(rng.integers(1, 5)))
+    draw_clutter(image, rng, lines=int(rng.integers(1, 4)), blobs=int(rng.integers(1, 5)))
 
     # the shape: random radius, aspect, rotation and position (it may be cut off a little)
     radius = rng.uniform(0.28, 0.42) * size
@@ -146,10 +146,10 @@ def render(shape: str, texture: str, size: int, rng: np.random.Generator) -> np.
     cv2.fillPoly(mask, [np.rint(vertices * (1 << _SUBPIXEL_BITS)).astype(np.int32)], 255, cv2.LINE_AA, _SUBPIXEL_BITS)
     alpha = mask.astype(np.float32)[..., None] / 255
 
-    first, second = _shape_colors(rng, image[mask > 127].mean(axis=0) if mask.any() else image.mean((0, 1)))
-    pattern = _texture(texture, size, rng)[..., None]
+    first, second = shape_colors(rng, image[mask > 127].mean(axis=0) if mask.any() else image.mean((0, 1)))
+    pattern = texture_pattern(texture, size, rng)[..., None]
     image = image * (1 - alpha) + (first + pattern * (second - first)) * alpha
-    _draw_clutter(image, rng, lines=int(rng.integers(0, 2)), blobs=0)  # now and then a line over the shape
+    draw_clutter(image, rng, lines=int(rng.integers(0, 2)), blobs=0)  # now and then a line over the shape
     image += rng.standard_normal(image.shape, dtype=np.float32) * rng.uniform(0, 8)
     return np.clip(image, 0, 255).astype(np.uint8)
 

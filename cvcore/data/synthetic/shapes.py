@@ -28,7 +28,7 @@ from ...errors import ConfigError
 from ...progress import progress_bar
 from ..image import write_image
 from . import prepare_output
-from .classification import POLYGONS, TEXTURES, _draw_clutter, _shape_colors, _texture
+from .classification import POLYGONS, TEXTURES, draw_clutter, shape_colors, texture_pattern
 
 CATEGORIES = ({"id": 1, "name": "circle"}, {"id": 2, "name": "square"}, {"id": 4, "name": "triangle"},
               {"id": 7, "name": "cross"}, {"id": 9, "name": "star"})
@@ -88,7 +88,7 @@ def _scene(rng: np.random.Generator, height: int, width: int, max_objects: int, 
             owner[mask] = len(drawn)
             drawn.append((category, mask, vertices))
     crowd = _crowd(image, rng, owner, height, width) if rng.random() < crowd_fraction else None
-    _draw_clutter(image, rng, lines=int(rng.integers(0, 2)), blobs=0)  # now and then a line over the shapes
+    draw_clutter(image, rng, lines=int(rng.integers(0, 2)), blobs=0)  # now and then a line over the shapes
     image += rng.standard_normal(image.shape, dtype=np.float32) * rng.uniform(0, 6)
     instances = []
     for index, (category, mask, vertices) in enumerate(drawn):
@@ -113,7 +113,7 @@ def _background(rng: np.random.Generator, height: int, width: int) -> np.ndarray
     image = low + ramp[..., None] * (high - low)
     canvas = np.zeros((max(height, width),) * 2 + (3,), np.float32)
     canvas[:height, :width] = image
-    _draw_clutter(canvas, rng, lines=int(rng.integers(2, 6)), blobs=int(rng.integers(2, 7)))
+    draw_clutter(canvas, rng, lines=int(rng.integers(2, 6)), blobs=int(rng.integers(2, 7)))
     return np.ascontiguousarray(canvas[:height, :width])
 
 
@@ -133,9 +133,9 @@ def _paint(image: np.ndarray, rng: np.random.Generator, category: int, vertices:
     inside = _raster(vertices, height, width)
     if not inside.any():
         return inside
-    first, second = _shape_colors(rng, image[inside].mean(axis=0))
+    first, second = shape_colors(rng, image[inside].mean(axis=0))
     side = max(height, width)
-    pattern = _texture(TEXTURES[int(rng.integers(len(TEXTURES)))], side, rng)[:height, :width, None]
+    pattern = texture_pattern(TEXTURES[int(rng.integers(len(TEXTURES)))], side, rng)[:height, :width, None]
     image[inside] = (first + pattern * (second - first))[inside]
     return inside
 
