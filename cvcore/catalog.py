@@ -44,6 +44,7 @@ FIRST_PARTY: tuple[FirstPartyPlugin, ...] = (
             "model": ("faster_rcnn_*", "mask_rcnn_*"),
             "neck": ("fpn*",),
             "head": ("*rcnn*", "rpn*"),
+            "loss": ("rcnn*",),
         },
     ),
     FirstPartyPlugin(

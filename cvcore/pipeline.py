@@ -7,7 +7,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import mxnet as mx
 from mxnet import gluon
@@ -433,6 +433,32 @@ class Pipeline:
             options = {**options, "pipeline": self}
         self.net = component.factory(self.net, example=example, calib_data=calibration_batches(self, calib_data), **options)
         self.deployed.append({"transform": transform, **{k: v for k, v in options.items() if _is_plain(v)}})
+        return self
+
+    def reset_class(self, classes: Sequence[str], reuse_weights: Any = None) -> "Pipeline":
+        """Give the trained model new classes, in place: its head's class-dependent layers start afresh,
+        except the classes ``reuse_weights`` names, which keep their trained weights exactly.
+
+        ``reuse_weights`` is a list of names kept, or a mapping new -> old class
+        (names or indices; see :func:`cvcore.class_reuse.reuse_map`). A person
+        detector from a COCO model: ``reset_class(["person"], reuse_weights=["person"])``.
+        The head must offer ``reset_class(count, {new: old})``, returning the head
+        options that rebuild it so (recorded in the saved config).
+        """
+        from .class_reuse import reuse_map
+        from .data.class_names import resolve
+
+        self._require_trainable("reset the classes")
+        if isinstance(classes, str) or not classes or not all(isinstance(name, str) for name in classes):
+            raise ConfigError(f"classes is a non-empty list of class names; got {classes!r}.")
+        head = self.net.head
+        if not callable(getattr(head, "reset_class", None)):
+            raise CvcoreError(f"The head {self.parts['head'].label} cannot change its classes (it has no reset_class).")
+        old = resolve(self.options.get("class_names")) or [str(index) for index in range(int(self.options.get("classes", 0)))]
+        recorded = head.reset_class(len(classes), reuse_map(list(classes), old, reuse_weights))
+        self.parts["head"].options.update(recorded or {})
+        self.net._clear_cached_op()
+        self.options.update(classes=len(classes), class_names=list(classes))
         return self
 
     def materialize(self) -> None:

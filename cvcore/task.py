@@ -130,6 +130,14 @@ class Task:
         return batch[0], tuple(batch[1:])
 
     # -- training ----------------------------------------------------------------
+    def network_targets(self, targets: tuple) -> tuple:
+        """The targets the network itself takes in training: the engine runs ``net(inputs, *network_targets(targets))``.
+
+        Default: none. A detector that matches regions to the ground truth inside
+        its forward pass (a two-stage R-CNN) gets it from the detection task.
+        """
+        return ()
+
     def distillation_loss(self, pipeline: "Pipeline", loss: Any, *, temperature: float, hard_weight: float) -> Any:
         """The training loss with a teacher: ``loss(student, teacher_outputs, *targets)`` around the task's ``loss``.
 

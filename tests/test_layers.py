@@ -15,7 +15,7 @@ LAYERS = [
     ("base", ["errors", "component", "options", "typecheck", "files", "progress", "tables", "_environment", "gluoncv_hashes"]),
     ("contract", ["hookspecs", "catalog", "registry"]),
     ("host", ["plugins"]),
-    ("parts", ["nn", "data", "losses", "metrics", "weights", "graphs", "zoo", "config", "contracts"]),
+    ("parts", ["nn", "data", "losses", "metrics", "weights", "graphs", "zoo", "config", "contracts", "class_reuse"]),
     ("training", ["train"]),
     ("task", ["task"]),
     ("pipeline", ["pipeline", "calibration", "provenance"]),

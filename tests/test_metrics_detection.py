@@ -166,7 +166,7 @@ def test_masks_may_come_as_rle(coco):
 
 
 def test_update_takes_a_batch_of_images_and_reset_forgets_them(coco, capsys):
-    metric = COCODetectionAP(verbose=True).bind(coco, CATEGORY_IDS)
+    metric = COCODetectionAP("bbox", verbose=True).bind(coco, CATEGORY_IDS)
     targets = [{"image_id": 1}, 2]
     outputs = [answers(coco, 1), tuple(answers(coco, 2).values())[:3]]
     metric.update(targets, outputs)
@@ -200,3 +200,12 @@ def test_mistakes_are_named(coco):
         metric.update_image(2, [[0, 0, 1, 1]], [1.0], [0])
     with pytest.raises(ValueError, match=r"\(1, 60, 80\)"):
         metric.update_image(2, [[0, 0, 1, 1]], [1.0], [0], np.zeros((1, 80, 60)))
+
+
+def test_by_default_masks_are_evaluated_when_the_detector_gives_them(coco):
+    with_masks = COCODetectionAP().bind(coco, CATEGORY_IDS)
+    with_masks.update([1, 2], [answers(coco, 1), answers(coco, 2)])
+    assert with_masks.get()["segm_AP"] == pytest.approx(1.0)
+    boxes_only = COCODetectionAP().bind(coco, CATEGORY_IDS)
+    boxes_only.update([1, 2], [tuple(answers(coco, i).values())[:3] for i in (1, 2)])
+    assert "segm_AP" not in boxes_only.get()

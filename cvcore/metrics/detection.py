@@ -41,12 +41,15 @@ class COCODetectionAP:
     runs COCOeval on the images that were updated (with or without detections)
     and returns :data:`STAT_NAMES` for boxes and ``"segm_"`` + :data:`STAT_NAMES`
     for masks, as floats in [0, 1] and -1 where no ground truth falls in that
-    area range. ``verbose`` prints pycocotools' tables; otherwise they are kept
+    area range. ``iou_type`` is ``"bbox"``, ``"segm"`` or both; by default
+    boxes, and masks too when the first image updated comes with masks.
+    ``verbose`` prints pycocotools' tables; otherwise they are kept
     in :attr:`summary` and logged at INFO level.
     """
 
-    def __init__(self, iou_type: str | Sequence[str] = "bbox", verbose: bool = False):
-        self.iou_types = _iou_types(iou_type)
+    def __init__(self, iou_type: str | Sequence[str] | None = None, verbose: bool = False):
+        self.asked = _iou_types(iou_type) if iou_type is not None else None
+        """The iou types asked for; None: boxes, and masks too once a detector gives them."""
         self.verbose = bool(verbose)
         self.coco: Any = None
         self.category_ids: tuple[int, ...] = ()
@@ -74,6 +77,7 @@ class COCODetectionAP:
         return self
 
     def reset(self) -> None:
+        self.iou_types = self.asked or ("bbox",)
         self.results: list[dict] = []
         self.image_ids: set[int] = set()
 
@@ -99,6 +103,8 @@ class COCODetectionAP:
         if len(labels) and (labels.min() < 0 or labels.max() >= len(self.category_ids) or not np.all(labels == np.round(labels))):
             raise ValueError(f"Image {image_id}: labels must be class indices 0..{len(self.category_ids) - 1} "
                              f"(the bound category_ids), got {sorted(set(labels.tolist()))[:10]}.")
+        if self.asked is None and masks is not None and not self.image_ids:
+            self.iou_types = IOU_TYPES  # a detector with masks: evaluate them too
         segmentations = self._segmentations(image_id, masks, len(boxes)) if self.masks else None
         self.image_ids.add(image_id)
         for index, ((x1, y1, x2, y2), score, label) in enumerate(zip(boxes, scores, labels.astype(np.int64))):

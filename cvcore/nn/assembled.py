@@ -1,6 +1,7 @@
 """The network of a pipeline: backbone -> (neck) -> head, as one HybridBlock."""
 from __future__ import annotations
 
+from mxnet import ndarray
 from mxnet.gluon import HybridBlock
 
 
@@ -24,8 +25,18 @@ class AssembledNet(HybridBlock):
             self.head = head
         self.has_neck = neck is not None
 
-    def hybrid_forward(self, F, x):
+    def forward(self, x, *targets):
+        """``net(x)``; in training a task may add targets the head takes (:meth:`cvcore.Task.network_targets`).
+
+        With targets the pass runs imperatively around the parts (each still
+        hybridized when it is): the head's training pass has no fixed graph.
+        """
+        if targets:
+            return self.hybrid_forward(ndarray, x, *targets)
+        return super().forward(x)
+
+    def hybrid_forward(self, F, x, *targets):
         features = tuple(self.backbone(x))[-self.num_features:]  # a tuple: checked at assembly (cvcore.contracts)
         if self.has_neck:
             features = tuple(self.neck(*features))[-self.head_features:]
-        return self.head(*features)
+        return self.head(*features, *targets)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
+from ..data.class_names import resolve as resolve_class_names
 from ..data.detection_transforms import flip_horizontal, resize_to
 from ..data.image import image_pixels
 from ..data.transforms import IMAGENET_MEAN, IMAGENET_STD
@@ -86,26 +87,33 @@ class DetectionTask(Task):
     default_input_shape = (1, 3, 512, 512)
     options = {
         "classes": Option("number of object classes, background not counted (the head's outputs)", int),
-        "class_names": Option("the name of each class in label order (read from the dataset's categories when absent)", list[str]),
+        "class_names": Option("the name of each class in label order (read from the dataset's categories when absent), "
+                              "or a shipped list such as 'coco80'", list[str] | str),
         "max_objects": Option("ground-truth objects per image a training batch carries (default 100)", int),
         "masks": Option("feed instance masks to training (Mask R-CNN); default false", bool),
         "augment": Option("the [augment] table: flip (probability, default 0.5)", Mapping[str, Any]),
     }
 
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
-        return classes_head_option(options, options.get("class_names"))
+        return classes_head_option(options, resolve_class_names(options.get("class_names")))
 
     # -- data --------------------------------------------------------------------
     def dataset(self, pipeline: "Pipeline", split: str):
-        """The split, checked against the pipeline's classes; its category names become ``class_names`` when absent."""
-        dataset = super().dataset(pipeline, split)
+        """The split, checked against the pipeline's classes; its category names become ``class_names`` when absent.
+
+        A pipeline with ``masks`` reads the instance masks too (unless ``[data]`` says ``masks = false``).
+        """
+        data = dict(pipeline.options.get("data") or {})
+        if pipeline.options.get("masks"):
+            data.setdefault("masks", True)
+        dataset = self.dataset_from(data, split)
         names = list(getattr(dataset, "classes", []))
-        expected = pipeline.options.get("classes")
+        expected = pipeline.options.get("classes", getattr(getattr(pipeline.net, "head", None), "classes", None))
         if names and expected is not None and int(expected) != len(names):
             raise ConfigError(f"The pipeline has classes = {expected} but the {split} data has {len(names)} categories "
-                              f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}).")
-        known = pipeline.options.setdefault("class_names", names) if names else None
-        if known is not None and list(known) != names:
+                              f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}): set classes = {len(names)} to train on it.")
+        known = resolve_class_names(pipeline.options.setdefault("class_names", names)) if names else None
+        if known is not None and known != names:
             raise ConfigError(f"The {split} split's categories {names} differ from the pipeline's class_names {list(known)} "
                               "(labels are positions among the categories sorted by id, so they must match).")
         return dataset
@@ -119,6 +127,10 @@ class DetectionTask(Task):
         flip = (0.5 if flip else 0.0) if isinstance(flip, bool) else float(flip)
         return DetectionSampleTransform(self.input_size(pipeline), train, flip, int(pipeline.options.get("max_objects", 100)),
                                         bool(pipeline.options.get("masks", False)) and train)
+
+    def network_targets(self, targets: tuple) -> tuple:
+        """Every target (boxes, labels, meta[, masks]): a detector's head samples its training regions against them."""
+        return tuple(targets)
 
     # -- running -----------------------------------------------------------------
     def evaluate(self, pipeline: "Pipeline", data: Any, *, batch_size: int = 8, num_workers: int = 0, progress: bool = False,
@@ -156,7 +168,7 @@ class DetectionTask(Task):
             raise ConfigError(f"threshold is a score from 0 to 1, got {threshold}.")
         images = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         transform = DetectionSampleTransform(self.input_size(pipeline), train=False)
-        names = list(pipeline.options.get("class_names") or [])
+        names = resolve_class_names(pipeline.options.get("class_names")) or []
         results = []
         for index, image in enumerate(images):
             pixels = image_pixels(image, channel_order, index)

@@ -55,7 +55,7 @@ class SupervisedStep:
         with autograd.record():
             losses = []
             for index, (x, t) in enumerate(parts):
-                out = net(x)
+                out = net(x, *task.network_targets(t))
                 if lam is not None:
                     t = (mixed_labels(*t, lam, classes=out.shape[-1]),)
                 extra = (teacher_outputs[index],) if teacher_outputs is not None else ()

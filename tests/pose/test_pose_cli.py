@@ -11,6 +11,7 @@ import tomli_w
 from cvcore.cli import main
 from cvcore.data.image import read_image
 from cvcore.pipeline import RandomWeightsWarning
+from cvcore.zoo import list_models
 
 
 def run(capsys, *argv):
@@ -56,7 +57,10 @@ def test_predict_without_boxes_says_what_to_install(capsys, tmp_path):
     data = tmp_path / "keypoints"
     run(capsys, "data", "synth", "keypoints", str(data), "--set", "train=1", "--set", "val=1", "--set", "progress=false")
     code, out, err = run(capsys, "predict", "--model", "simple_pose_resnet18_v1b", str(data / "val" / "000000000001.jpg"))
-    assert code != 0 and "cvcore[rcnn]" in err
+    if list_models(task="detection"):  # a detector plugin is installed, but no detector's weights are here: none is downloaded
+        assert code != 0 and "No detection model has its weights on this machine" in err and "faster_rcnn_fpn_resnet50_v1b_coco" in err
+    else:
+        assert code != 0 and "cvcore[rcnn]" in err
 
 
 def test_eval_of_a_zoo_model_without_weights_warns(capsys, tmp_path):

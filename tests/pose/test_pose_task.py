@@ -127,8 +127,9 @@ def test_predict_boxes_for_several_images_and_bad_boxes(keypoints_root):
         pipeline.predict(images, boxes=[[[0, 0, 5, 5]]])
 
 
-def test_predict_without_boxes_or_detector_names_what_to_install(keypoints_root):
+def test_predict_without_boxes_or_detector_names_what_to_install(keypoints_root, monkeypatch):
     pipeline = pose_pipeline(keypoints_root)
+    monkeypatch.setattr("cvcore.zoo.list_models", lambda task=None, pattern=None: [])  # as without a detector plugin
     with pytest.raises(CvcoreError, match=r"cvcore\[rcnn\]"):
         pipeline.predict(str(keypoints_root / "val" / "000000000001.jpg"))
 
@@ -146,12 +147,21 @@ def test_predict_runs_a_detector_and_keeps_its_people(keypoints_root):
     np.testing.assert_allclose(result["box_scores"], [0.9])
 
 
-def test_a_registered_detection_model_is_found(monkeypatch):
+def test_a_registered_detection_model_with_weights_here_is_found(monkeypatch, tmp_path):
+    from cvcore.zoo import ModelRecipe, WeightsSpec
+
     opened = []
-    monkeypatch.setattr("cvcore.zoo.list_models", lambda task=None, pattern=None: ["person_detector"] if task == "detection" else [])
+    monkeypatch.setenv("CVCORE_HOME", str(tmp_path))
+    detectors = ["far_away", "person_detector"]
+    monkeypatch.setattr("cvcore.zoo.list_models", lambda task=None, pattern=None: detectors if task == "detection" else [])
+    monkeypatch.setattr("cvcore.zoo.get_recipe", lambda name: ModelRecipe("detection", weights=WeightsSpec(f"{name}.params")))
     monkeypatch.setattr(
         Pipeline, "open", classmethod(lambda cls, target, pretrained=False: opened.append((target, pretrained)) or "detector")
     )
+    with pytest.raises(CvcoreError, match="far_away: far_away.params; person_detector: person_detector.params"):
+        pose_task.open_detector()  # no weights here: nothing is downloaded for an implicit choice
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "person_detector.params").write_bytes(b"")
     assert pose_task.open_detector() == "detector"
     assert opened == [("person_detector", True)]
 

@@ -1,4 +1,7 @@
-"""Named lists of class names shipped with cvcore (``imagenet1k``: the 1,000 ImageNet classes in label order)."""
+"""Named lists of class names shipped with cvcore, in label order.
+
+``imagenet1k``: the 1,000 ImageNet classes; ``coco80``: COCO's 80 detection categories.
+"""
 from __future__ import annotations
 
 from functools import lru_cache

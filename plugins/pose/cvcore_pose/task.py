@@ -314,8 +314,26 @@ def open_detector(choice: Any = None) -> Any:
         candidates = list_models(task="detection")
         if not candidates:
             raise CvcoreError(DETECTOR_INSTALL_HINT)
-        choice = candidates[0]
+        choice = _detector_on_this_machine(candidates)
     return Pipeline.open(choice, pretrained=True)
+
+
+def _detector_on_this_machine(candidates: Sequence[str]) -> str:
+    """The first detection zoo model whose weights are in the weight store (an implicit choice never downloads)."""
+    from cvcore.weights import models_dir
+    from cvcore.zoo import get_recipe
+
+    wanted = {}
+    for name in candidates:
+        spec = get_recipe(name).weights
+        if spec is not None:
+            if (models_dir() / spec.file_name).exists():
+                return name
+            wanted[name] = spec.file_name
+    listed = "; ".join(f"{name}: {file}" for name, file in wanted.items()) or "none of them has published weights"
+    raise CvcoreError(f"No detection model has its weights on this machine ({listed}, looked up in {models_dir()}). "
+                      "Put one of those files there, or name a trained detector with detector = \"MODEL or DIR\", "
+                      "or pass boxes (--set boxes=[[x,y,w,h]]).")
 
 
 def person_boxes(detections: Sequence[Mapping[str, Any]], min_score: float) -> tuple[np.ndarray, np.ndarray]:
