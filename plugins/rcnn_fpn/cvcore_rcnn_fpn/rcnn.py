@@ -111,9 +111,9 @@ class RCNNHead(HybridBlock):
         found = probabilities > self.score_threshold
         labels = F.where(found, class_ids, -F.ones_like(class_ids)).transpose((0, 2, 1)).expand_dims(-1)
         scores = F.where(found, probabilities, F.zeros_like(probabilities)).transpose((0, 2, 1)).expand_dims(-1)
-        per_class = box_deltas.reshape((-1, regions, self.classes, 4)).transpose((0, 2, 1, 3)).reshape((0, -1, 4))
-        references = F.broadcast_like(proposals.expand_dims(1), box_deltas.reshape((-1, regions, self.classes, 4)).transpose((0, 2, 1, 3)))
-        boxes = decode_boxes(F, per_class, references.reshape((0, -1, 4)), BOX_STDS, self.clip)
+        per_class = box_deltas.reshape((-1, regions, self.classes, 4)).transpose((0, 2, 1, 3))  # (N, classes, regions, 4)
+        references = F.broadcast_like(proposals.expand_dims(1), per_class)
+        boxes = decode_boxes(F, per_class.reshape((0, -1, 4)), references.reshape((0, -1, 4)), BOX_STDS, self.clip)
         candidates = F.concat(labels.reshape((0, -1, 1)), scores.reshape((0, -1, 1)), boxes, dim=-1)
         kept = F.contrib.box_nms(F.stop_gradient(candidates), overlap_thresh=self.nms_threshold, topk=self.nms_candidates,
                                  valid_thresh=1e-4, id_index=0, score_index=1, coord_start=2, force_suppress=False)
@@ -203,9 +203,9 @@ class RCNNHead(HybridBlock):
                                                       positive_fraction=self.roi_positive_fraction)
             box_targets = T.rcnn_box_targets(rois, truth, matched, BOX_STDS)
             mask_targets = T.mask_targets(rois, gt_masks[index][real], matched, MASK_SIZE) if self.masks else None
-            per_image.append((rpn_labels, rpn_targets, rois, roi_labels, matched, box_targets, mask_targets))
+            per_image.append((rpn_labels, rpn_targets, rois, roi_labels, box_targets, mask_targets))
         stacked = [np.stack(column) if column[0] is not None else None for column in zip(*per_image)]
-        rpn_labels, rpn_targets, rois, roi_labels, matched, box_targets, mask_targets = stacked
+        rpn_labels, rpn_targets, rois, roi_labels, box_targets, mask_targets = stacked
         count, samples = len(rois), self.roi_samples
         image_index = np.repeat(np.arange(count, dtype=np.float32), samples)[:, None]
         roi_array = F.array(np.concatenate([image_index, rois.reshape(-1, 4)], axis=1), ctx=ctx)
@@ -224,18 +224,16 @@ class RCNNHead(HybridBlock):
     def _mask_outputs(self, features: Sequence, rois: np.ndarray, roi_labels: np.ndarray, mask_targets: np.ndarray, ctx) -> dict:
         """The positive regions' mask logits of their class, with targets and image indices."""
         images, slots = np.nonzero(roi_labels > 0)
-        if len(images) == 0:  # no positive region in the batch: an empty mask term
-            images, slots = np.zeros(1, np.int64), np.zeros(1, np.int64)
-            weight = 0.0
-        else:
-            weight = 1.0
+        owners = images.astype(np.float32)
+        if len(images) == 0:  # no positive region in the batch: one region that counts for no image (the loss skips -1)
+            images, slots, owners = np.zeros(1, np.int64), np.zeros(1, np.int64), np.full(1, -1, np.float32)
         positive = np.concatenate([images[:, None].astype(np.float32), rois[images, slots]], axis=1)
         pooled = pyramid_roi_align(mx.nd, features[:4], mx.nd.array(positive, ctx=ctx), self.roi_size, self.strides[:4])
         logits = self.mask(pooled)
         classes = mx.nd.array(np.clip(roi_labels[images, slots] - 1, 0, self.classes - 1), ctx=ctx)
         picked = _of_class(mx.nd, logits, classes, self.classes, 2)
-        return {"mask_logits": picked, "mask_targets": mx.nd.array(mask_targets[images, slots], ctx=ctx) * weight,
-                "mask_images": mx.nd.array(np.where(weight > 0, images, -1), ctx=ctx)}
+        return {"mask_logits": picked, "mask_targets": mx.nd.array(mask_targets[images, slots], ctx=ctx),
+                "mask_images": mx.nd.array(owners, ctx=ctx)}
 
 
 def _class_layer(rows: int) -> nn.Dense:
