@@ -16,6 +16,9 @@ from cvcore.zoo import get_recipe
 from cvcore_int8_vnni.exporting import OPSET, export_onnx
 from cvcore_int8_vnni.openvino_backend import OpenVINONet, read_model
 
+NOT_YET_ONNX = "detection"
+"""The R-CNN detectors' graphs (ROIAlign, box_nms and shape arithmetic) export through MXNet's converters, but
+OpenVINO does not compile them yet and their operators are not in the table (issue 17); their INT8 path is MXNet's."""
 ONE_PER_STRUCTURE = ["resnet18_v1", "resnet50_v1d", "resnext50_32x4d", "se_resnext50_32x4d", "mobilenet0.25", "resnet50_v1d_0.11",
                      "simple_pose_resnet18_v1b"]
 
@@ -49,13 +52,16 @@ def operators_of(net: mx.gluon.HybridBlock) -> set[str]:
     return {node["op"] for node in json.loads(graph.tojson())["nodes"] if node["op"] != "null"}
 
 
+def exportable_zoo_models() -> list[str]:
+    return [name for name in cvcore.list_models() if not get_recipe(name).deploy and get_recipe(name).task != NOT_YET_ONNX]
+
+
 def test_every_operator_of_every_zoo_model_is_in_the_table():
     tabled = {case.op for case in CASES}
     found = {}
-    for name in cvcore.list_models():
-        if not get_recipe(name).deploy:
-            for op in operators_of(cvcore.get_model(name)) - tabled:
-                found.setdefault(op, name)
+    for name in exportable_zoo_models():
+        for op in operators_of(cvcore.get_model(name)) - tabled:
+            found.setdefault(op, name)
     assert not found, f"operators of zoo models missing from tests/int8/onnx_operators.py: {found}"
 
 
@@ -89,7 +95,7 @@ def test_zoo_model_exports_and_runs_in_openvino_as_in_mxnet(name, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in cvcore.list_models() if not get_recipe(n).deploy and n not in ONE_PER_STRUCTURE])
+@pytest.mark.parametrize("name", [n for n in exportable_zoo_models() if n not in ONE_PER_STRUCTURE])
 def test_every_other_zoo_model_exports_and_runs_in_openvino_as_in_mxnet(name, tmp_path):
     check_zoo_model(name, tmp_path)
 
@@ -115,6 +121,18 @@ def test_an_operator_without_onnx_form_is_named_with_its_layer_and_the_paths_tha
     assert "operator 'sort' (in sortedhead_sort0)" in message
     assert "int8 with backend='mxnet' do not need ONNX" in message and "oneDNN-fused" not in message
     assert not (tmp_path / "sorted.onnx").exists() and not list(tmp_path.iterdir())
+
+
+def test_a_detector_exports_as_valid_onnx(tmp_path):
+    detector = Pipeline("detection", backbone="resnet18_v1b", neck="fpn", loss="rcnn", input_shape=[1, 3, 64, 64], classes=2,
+                        head={"name": "rcnn_fpn", "rpn_channels": 16, "rpn_post_nms": [32, 16]})
+    x = detector.example(1)
+    detector.net.hybridize()
+    detector.net(x)
+    export_onnx(detector.net, x, tmp_path / "detector.onnx")  # OpenVINO cannot compile it yet (docs/rcnn.md)
+    model = onnx.load(str(tmp_path / "detector.onnx"))
+    onnx.checker.check_model(model)
+    assert {"RoiAlign", "NonMaxSuppression"} <= {node.op_type for node in model.graph.node}
 
 
 class AvgMaxHead(mx.gluon.HybridBlock):
