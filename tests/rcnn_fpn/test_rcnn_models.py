@@ -112,8 +112,10 @@ def test_reset_class_makes_a_person_detector_without_training(tmp_path):
     people = before[0][0] == 0
     assert people.sum() > 10 and (after[0][0] >= 0).sum() == people.sum() and set(after[0][0][after[0][0] >= 0]) == {0}
     kept = after[0][0] == 0
-    order_before, order_after = np.lexsort(before[2][0][people].T), np.lexsort(after[2][0][kept].T)
-    np.testing.assert_array_equal(before[2][0][people][order_before], after[2][0][kept][order_after])
+    order_before, order_after = (np.lexsort(np.round(boxes, 2).T) for boxes in (before[2][0][people], after[2][0][kept]))
+    # The same boxes. Not bit-equal on every CPU: a box predictor with 4 output rows instead of 320 can take
+    # another GEMM kernel, which sums in another order (seen: 4.6e-5 px on a 128 px image).
+    np.testing.assert_allclose(before[2][0][people][order_before], after[2][0][kept][order_after], rtol=0, atol=1e-3)
     np.testing.assert_allclose(before[1][0][people][order_before], after[1][0][kept][order_after], rtol=1e-5)
     assert pipeline.options["class_names"] == ["person"] and pipeline.net.head.absorbed == 79
     testing.check_save_load_round_trip(pipeline, tmp_path / "person", x)
