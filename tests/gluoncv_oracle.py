@@ -51,34 +51,47 @@ from gluoncv.model_zoo import get_model
 job = json.loads(Path(sys.argv[1]).read_text())
 out = Path(job["out"])
 seed = job["seed"]
+
+
+class Xavier(mx.init.Xavier):
+    """Xavier for weights; vectors GluonCV leaves to the default initializer (a SymbolBlock's biases) start at 0."""
+
+    def _init_weight(self, name, arr):
+        if arr.ndim < 2:
+            arr[:] = 0
+        else:
+            super()._init_weight(name, arr)
+
+
 x = np.random.RandomState(seed).uniform(-1, 1, size=job["input_shape"]).astype("float32")
 np.save(out / "input.npy", x)
 for name in job["models"]:
     mx.random.seed(seed)
     net = get_model(name, pretrained=False, **job["kwargs"].get(name, {}))
-    net.initialize(mx.init.Xavier(magnitude=2))
+    net.initialize(Xavier(magnitude=2))
     net(mx.nd.array(x))  # settle deferred shapes
     # Randomize what initialization leaves constant (norm statistics, scales, shifts, biases) so that
     # every parameter shapes the output: a zero-initialized scale would hide a wrong branch.
     rng = np.random.RandomState(seed)
     for key, param in sorted(net._collect_params_with_prefix().items()):
         shape = param.shape
-        if key.endswith(("gamma", "running_var")):
+        if key.endswith(("gamma", "running_var", "moving_var")):  # moving_*: a SymbolBlock's norm statistics
             param.set_data(mx.nd.array(rng.uniform(0.5, 1.5, size=shape)))
-        elif key.endswith(("beta", "running_mean", "bias")):
+        elif key.endswith(("beta", "running_mean", "moving_mean", "bias")):
             param.set_data(mx.nd.array(rng.normal(0.0, 0.1, size=shape)))
-    y = net(mx.nd.array(x)).asnumpy()
+    outputs = net(mx.nd.array(x))
+    outputs = [y.asnumpy() for y in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
     net.save_parameters(str(out / f"{name}.params"))
-    np.save(out / f"{name}.output.npy", y)
+    np.savez(out / f"{name}.outputs.npz", *outputs)
     params = net._collect_params_with_prefix()
     (out / f"{name}.json").write_text(json.dumps({
         "params": {key: list(param.shape) for key, param in sorted(params.items())},
         "input_shape": list(x.shape),
-        "output_shapes": list(y.shape),
+        "output_shapes": [list(y.shape) for y in outputs] if len(outputs) > 1 else list(outputs[0].shape),
         "param_count_total": int(sum(np.prod(p.shape) for p in params.values())),
         "param_count_trainable": int(sum(np.prod(p.shape) for p in params.values() if p.grad_req != "null")),
     }))
-    print("gluoncv", name, y.shape, flush=True)
+    print("gluoncv", name, [y.shape for y in outputs], flush=True)
 '''
 
 
@@ -109,8 +122,10 @@ def gluoncv_python(workdir: Path) -> Path:
 
 
 def run_gluoncv(models: list[str], input_shape: tuple[int, ...], workdir: Path,
-                kwargs: dict[str, dict] | None = None) -> dict[str, tuple[Path, numpy.ndarray, numpy.ndarray]]:
+                kwargs: dict[str, dict] | None = None) -> dict[str, tuple[Path, numpy.ndarray, numpy.ndarray | tuple]]:
     """GluonCV's randomly initialized ``models``: name -> (its ``save_parameters`` file, the input, its output).
+
+    A model with several outputs (a detector's ids, scores, boxes...) gives them as a tuple.
 
     ``kwargs`` gives a model's extra ``get_model`` arguments by name (e.g. ``pretrained_base=False``).
 
@@ -132,7 +147,13 @@ def run_gluoncv(models: list[str], input_shape: tuple[int, ...], workdir: Path,
     if ran.returncode != 0:
         raise RuntimeError(f"The GluonCV script failed (exit {ran.returncode}):\n{ran.stdout[-2000:]}\n{ran.stderr[-4000:]}")
     x = numpy.load(out / "input.npy")
-    return {name: (out / f"{name}.params", x, numpy.load(out / f"{name}.output.npy")) for name in models}
+    return {name: (out / f"{name}.params", x, _outputs(out / f"{name}.outputs.npz")) for name in models}
+
+
+def _outputs(path: Path) -> numpy.ndarray | tuple:
+    with numpy.load(path) as saved:
+        outputs = tuple(saved[f"arr_{index}"] for index in range(len(saved.files)))
+    return outputs[0] if len(outputs) == 1 else outputs
 
 
 def write_test_data(models: list[str], reference: Path | None, data_dir: Path = DATA_DIR) -> None:
