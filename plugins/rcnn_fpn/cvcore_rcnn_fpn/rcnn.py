@@ -48,7 +48,10 @@ class TrainingOutputs(NamedTuple):
 class RCNNHead(HybridBlock):
     """Faster R-CNN (and with ``masks``, Mask R-CNN) over P2-P6 of an FPN neck.
 
-    The RPN proposes regions from anchors on all five levels; each region is
+    The RPN proposes regions from anchors on all five levels (``rpn_pre_nms``
+    and ``rpn_post_nms`` are ``[training, inference]`` counts before and after
+    its NMS; ``rpn_per_level`` counts and suppresses per level, see
+    :class:`.rpn.RPN`); each region is
     pooled (ROIAlign, ``roi_size``) from P2-P5 by its size; ``box_head``
     (see :func:`.heads.box_features`) feeds a ``classes + 1``-way classifier
     and class-specific box regression; detections are the classes scoring over
@@ -65,6 +68,7 @@ class RCNNHead(HybridBlock):
                  rpn_channels: int = 1024, anchor_sizes: Sequence[float] = ANCHOR_SIZES, anchor_ratios: Sequence[float] = (0.5, 1, 2),
                  anchor_alloc: int = 384, clip: float = 4.14, rpn_nms_threshold: float = 0.7,
                  rpn_pre_nms: Sequence[int] = (12000, 6000), rpn_post_nms: Sequence[int] = (2000, 1000), rpn_min_size: float = 1,
+                 rpn_per_level: bool = False,
                  rpn_samples: int = 256, rpn_positive_fraction: float = 0.5, roi_samples: int = 512,
                  roi_positive_fraction: float = 0.25, nms_threshold: float = 0.5, score_threshold: float = 0.01,
                  nms_candidates: int = 1000, max_detections: int = 100, absorbed: int = 0) -> None:
@@ -90,7 +94,7 @@ class RCNNHead(HybridBlock):
         self.absorbed = absorbed
         with self.name_scope():
             self.rpn = RPN(width, in_strides, anchor_sizes, anchor_ratios, channels=rpn_channels, alloc=anchor_alloc, clip=clip,
-                           nms_threshold=rpn_nms_threshold, min_size=rpn_min_size)
+                           nms_threshold=rpn_nms_threshold, min_size=rpn_min_size, per_level=rpn_per_level)
             self.box_features = box_features(box_head, width, roi_size, norm_layer=norm_layer, norm_kwargs=norm_kwargs)
             self.class_predictor = _class_layer(classes + 1 + absorbed)
             self.box_predictor = _box_layer(classes)

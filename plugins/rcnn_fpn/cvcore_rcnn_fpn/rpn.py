@@ -34,15 +34,19 @@ class RPN(HybridBlock):
     """Anchors per level (``sizes[i]`` on level ``i``, every ratio), the shared head, and proposal selection.
 
     A proposal is an anchor moved by its deltas (clipped to ``clip`` in log
-    scale), cut to the input, and dropped when narrower than ``min_size``; all
-    levels' proposals together go through NMS at ``nms_threshold`` among the
-    best ``pre_nms``, and the best ``post_nms`` are kept (-1 rows pad).
+    scale), cut to the input, and dropped when narrower than ``min_size``. Then
+    NMS at ``nms_threshold`` among the best ``pre_nms``, and the best
+    ``post_nms`` of all are kept (-1 rows pad). NMS sees all levels' proposals
+    together (GluonCV), or with ``per_level`` each level's best ``pre_nms`` on
+    their own (Detectron, torchvision), so that small objects' levels keep
+    their share however confident the coarse levels are.
     """
 
     def __init__(self, in_channels: int, strides: Sequence[int], sizes: Sequence[float], ratios: Sequence[float], *,
-                 channels: int, alloc: int, clip: float, nms_threshold: float, min_size: float) -> None:
+                 channels: int, alloc: int, clip: float, nms_threshold: float, min_size: float, per_level: bool = False) -> None:
         super().__init__()
         self.strides, self.clip, self.nms_threshold, self.min_size = tuple(strides), clip, nms_threshold, min_size
+        self.per_level = per_level
         with self.name_scope():
             self.anchor_generator = nn.HybridSequential()
             for stride, size in zip(strides, sizes):
@@ -83,8 +87,16 @@ class RPN(HybridBlock):
             small = (x2 - x1 + 1.0 < self.min_size) + (y2 - y1 + 1.0 < self.min_size)
             scores = F.where(small, -F.ones_like(scores), scores)
             boxes = F.where(F.broadcast_axis(small, axis=2, size=4), -F.ones_like(boxes), boxes)
-            candidates.append(F.concat(scores, boxes, dim=-1))
-        kept = F.contrib.box_nms(F.concat(*candidates, dim=1), overlap_thresh=self.nms_threshold, topk=pre_nms, coord_start=1,
-                                 score_index=0, id_index=-1, force_suppress=True)
+            level = F.concat(scores, boxes, dim=-1)
+            candidates.append(self._nms(F, level, pre_nms) if self.per_level else level)
+        if self.per_level:  # each level already suppressed on its own: only order all of them by score
+            kept = self._nms(F, F.concat(*candidates, dim=1), -1, overlap=1.0)
+        else:
+            kept = self._nms(F, F.concat(*candidates, dim=1), pre_nms)
         kept = F.slice_axis(kept, axis=1, begin=0, end=post_nms)
         return F.slice_axis(kept, axis=-1, begin=0, end=1), F.slice_axis(kept, axis=-1, begin=1, end=None)
+
+    def _nms(self, F, candidates, topk: int, overlap: float | None = None):
+        """``candidates`` (N, R, 5) ``[score, x1, y1, x2, y2]`` best first, suppressed ones -1 (``overlap`` 1: none suppressed)."""
+        return F.contrib.box_nms(candidates, overlap_thresh=self.nms_threshold if overlap is None else overlap, topk=topk,
+                                 coord_start=1, score_index=0, id_index=-1, force_suppress=True)
