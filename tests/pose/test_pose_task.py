@@ -136,15 +136,22 @@ def test_predict_without_boxes_or_detector_names_what_to_install(keypoints_root,
 
 def test_predict_runs_a_detector_and_keeps_its_people(keypoints_root):
     class Detector:
-        def predict(self, image):
+        asked: list = []
+
+        def predict(self, image, threshold):
+            self.asked.append(threshold)
             return [[{"box": [5, 5, 40, 90], "score": 0.9, "label": "person"},
                      {"box": [50, 5, 40, 40], "score": 0.95, "label": "dog"},
                      {"box": [80, 5, 30, 60], "score": 0.1, "label": "person"}]]
 
     pipeline = pose_pipeline(keypoints_root)
-    [result] = pipeline.predict(str(keypoints_root / "val" / "000000000001.jpg"), detector=Detector())
+    image = str(keypoints_root / "val" / "000000000001.jpg")
+    [result] = pipeline.predict(image, detector=Detector())
     np.testing.assert_allclose(result["boxes"], [[5, 5, 40, 90]])
     np.testing.assert_allclose(result["box_scores"], [0.9])
+    [result] = pipeline.predict(image, detector=Detector(), min_box_score=0.05)
+    np.testing.assert_allclose(result["box_scores"], [0.9, 0.1])
+    assert Detector.asked == [0.5, 0.05]  # the detector is asked for boxes down to min_box_score
 
 
 def test_a_registered_detection_model_with_weights_here_is_found(monkeypatch, tmp_path):

@@ -9,6 +9,7 @@ import tomli_w
 from cvcore.cli import main
 from cvcore.data.image import read_image
 from cvcore.data.synthetic.shapes import synthesize
+from cvcore.pipeline import Pipeline
 
 SMALL_HEAD = {"name": "rcnn_fpn", "rpn_channels": 32, "rpn_pre_nms": [500, 300], "rpn_post_nms": [64, 50], "roi_samples": 32,
               "masks": True, "roi_size": 14}
@@ -55,11 +56,20 @@ def test_predict_draws_boxes_and_masks(capsys, mask_run, tmp_path):
 
 
 def test_pose_runs_on_a_detectors_boxes(capsys, mask_run, tmp_path):
+    """A person detector cut from the shapes detector (its most confident shape renamed ``person``) feeds pose."""
     saved, data = mask_run
     image = sorted((data / "val").glob("*.jpg"))[0]
-    drawn = tmp_path / "pose.jpg"
-    code, out, err = run(capsys, "predict", "--model", "simple_pose_resnet18_v1b", "--set", f"detector={saved}", str(image),
-                         "--out", str(drawn))
+    detector = Pipeline.load(saved)
+    found = detector.predict(str(image), threshold=0.0)[0]
+    best = max(found, key=lambda detection: detection["score"])  # list of {"box", "score", "label"}
+    detector.reset_class(["person"], reuse_weights={"person": best["label"]})
+    people = detector.save(tmp_path / "person_detector")
+    drawn, answers = tmp_path / "pose.jpg", tmp_path / "pose.json"
+    code, out, err = run(capsys, "predict", "--model", "simple_pose_resnet18_v1b", "--set", f"detector={people}",
+                         "--set", "min_box_score=0", str(image), "--out", str(drawn), "--json", str(answers))
     assert code == 0, err
-    assert "no people" in out  # the detector knows shapes, not people: the chain runs through it and finds none
+    poses = json.loads(answers.read_text())[0]["people"]
+    shapes = [d for d in found if d["label"] == best["label"]]
+    assert len(poses) == len(shapes) and {round(p["box_score"], 4) for p in poses} == {round(d["score"], 4) for d in shapes}
+    assert all(len(p["keypoints"]) == 17 for p in poses) and ("person" in out or "people" in out)
     assert read_image(drawn).shape == read_image(image).shape

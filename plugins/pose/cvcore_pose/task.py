@@ -198,8 +198,8 @@ class PoseTask(Task):
         People come from ``boxes`` (``[[x, y, w, h], ...]`` for one image, or one
         such list per image) or from a detector: ``detector``, else the pipeline
         option ``detector``, else the first ``detection`` model in the registry.
-        A detector is any pipeline whose ``predict(image)`` returns, for each
-        image, a list of ``{"box": [x, y, w, h], "score": s, "label": "person"}``.
+        A detector is any pipeline whose ``predict(image, threshold=min_box_score)``
+        returns, for each image, a list of ``{"box": [x, y, w, h], "score": s, "label": "person"}``.
         An image is a path or an array (:func:`~cvcore.data.image.as_rgb_image`: HWC
         ``channel_order`` ``"rgb"`` or ``"bgr"``, grey, RGBA, uint8/uint16/float 0..1).
         Returns per image ``{"boxes", "box_scores", "keypoints" (P, J, 2),
@@ -213,7 +213,7 @@ class PoseTask(Task):
         all_pixels = [image_pixels(image, channel_order, index) for index, image in enumerate(images)]
         if per_image_boxes is None:
             finder = open_detector(detector if detector is not None else pipeline.options.get("detector"))
-            per_image_boxes = [person_boxes(finder.predict(pixels)[0], min_box_score) for pixels in all_pixels]
+            per_image_boxes = [person_boxes(finder.predict(pixels, threshold=min_box_score)[0], min_box_score) for pixels in all_pixels]
         transform = TopDownEvalTransform(self.input_size(pipeline))
         results = []
         for index, (image, pixels, (image_boxes, scores)) in enumerate(zip(images, all_pixels, per_image_boxes)):
