@@ -47,6 +47,23 @@ def test_multiply_adds_of_one_conv_and_one_dense_counted_by_hand():
     assert found.macs == 576 + 128
 
 
+class SharedConv(gluon.HybridBlock):
+    """One conv applied to the input and to its 2x-pooled copy, as an RPN head is to every pyramid level."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        with self.name_scope():
+            self.conv = nn.Conv2D(4, 3, padding=1, in_channels=1)
+
+    def hybrid_forward(self, F, x):
+        return self.conv(x), self.conv(F.Pooling(x, kernel=(2, 2), stride=(2, 2), pool_type="max"))
+
+
+def test_a_layer_called_twice_counts_each_call_at_its_own_size():
+    found = profile(SharedConv(), (1, 1, 4, 4))
+    assert [(layer.macs, layer.output_shape) for layer in found.layers] == [(16 * 4 * 9, (1, 4, 4, 4)), (4 * 4 * 9, (1, 4, 2, 2))]
+
+
 def test_figures_are_per_image_whatever_the_batch():
     net = conv_then_dense()
     assert profile(net, (8, 1, 4, 4)) == profile(net, (1, 1, 4, 4))

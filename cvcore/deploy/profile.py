@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass
 from math import prod
 from typing import Any, Sequence
@@ -109,8 +110,8 @@ def profile(net_or_pipeline: gluon.HybridBlock | Pipeline, input_shape: Sequence
         else:
             trainable += prod(arg_shape)
     running = sum(prod(aux_shape) for aux_shape in aux_shapes)
-    shapes = {name: tuple(out_shape) for name, out_shape in zip(internals.list_outputs(), out_shapes)}
     symbol = json.loads(graph.tojson())
+    shapes = _entry_shapes(symbol["nodes"], internals.list_outputs(), out_shapes)
     layers = _counted_layers(symbol["nodes"], shapes)
     return Profile(
         input_shape=shape,
@@ -140,34 +141,36 @@ def _network(target: Any, input_shape: Sequence[int] | None) -> tuple[gluon.Hybr
     return net, tuple(input_shape)
 
 
-def _output_names(node: dict[str, Any], shapes: dict[str, tuple[int, ...]]) -> list[str]:
-    """The names ``get_internals`` gives the outputs of ``node``, in order; outputs it hides (BatchNorm's mean) are not there."""
-    if node["op"] == "null":
-        return [node["name"]]
-    single = f"{node['name']}_output"
-    if single in shapes:
-        return [single]
-    names = []
-    while f"{single}{len(names)}" in shapes:
-        names.append(f"{single}{len(names)}")
-    return names
+def _entry_shapes(nodes: list[dict[str, Any]], names: list[str], out_shapes: list) -> dict[tuple[int, int], tuple[int, ...]]:
+    """The shape of each node output ``(node position, output index)`` that ``get_internals`` shows.
+
+    Its outputs come in the graph's node order, so they are matched in order: a
+    block called several times (an RPN head shared by pyramid levels) gives every
+    call's node the same name. Outputs it hides (BatchNorm's mean) are not there.
+    """
+    shapes, cursor = {}, 0
+    for position, node in enumerate(nodes):
+        single = node["name"] if node["op"] == "null" else f"{node['name']}_output"
+        if cursor < len(names) and names[cursor] == single:
+            shapes[(position, 0)], cursor = tuple(out_shapes[cursor]), cursor + 1
+            continue
+        index = 0
+        while cursor < len(names) and names[cursor] == f"{single}{index}":
+            shapes[(position, index)], cursor, index = tuple(out_shapes[cursor]), cursor + 1, index + 1
+    if cursor != len(names):
+        raise RuntimeError(f"profile could not match the graph's output {names[cursor]!r} to its node.")
+    return shapes
 
 
-def _output_name(node: dict[str, Any], index: int, shapes: dict[str, tuple[int, ...]]) -> str | None:
-    names = _output_names(node, shapes)
-    return names[index] if index < len(names) else None
-
-
-def _counted_layers(nodes: list[dict[str, Any]], shapes: dict[str, tuple[int, ...]]) -> list[Layer]:
+def _counted_layers(nodes: list[dict[str, Any]], shapes: dict[tuple[int, int], tuple[int, ...]]) -> list[Layer]:
     layers = []
-    for node in nodes:
+    for position, node in enumerate(nodes):
         op = node["op"]
         if op not in (*_CONVOLUTIONS, *_DENSE, *_DECONVOLUTIONS):
             continue
         (data, data_index, _), (weight, weight_index, _) = node["inputs"][:2]
-        data_shape = shapes[_output_name(nodes[data], data_index, shapes)]
-        weight_shape = shapes[_output_name(nodes[weight], weight_index, shapes)]
-        output_shape = shapes[_output_name(node, 0, shapes)]
+        data_shape, weight_shape = shapes[(data, data_index)], shapes[(weight, weight_index)]
+        output_shape = shapes[(position, 0)]
         if op in _CONVOLUTIONS:  # weight (out, in / groups, *kernel): each output sums in / groups x kernel products
             macs = prod(output_shape) * prod(weight_shape[1:])
         elif op in _DENSE:  # weight (hidden, in): each output sums `in` products
@@ -178,7 +181,7 @@ def _counted_layers(nodes: list[dict[str, Any]], shapes: dict[str, tuple[int, ..
     return layers
 
 
-def _peak_activation_bytes(symbol: dict[str, Any], shapes: dict[str, tuple[int, ...]]) -> int:
+def _peak_activation_bytes(symbol: dict[str, Any], shapes: dict[tuple[int, int], tuple[int, ...]]) -> int:
     nodes = symbol["nodes"]
     kept = {(node, index) for node, index, _ in symbol["heads"]}
     last_use: dict[tuple[int, int], int] = {}
@@ -186,16 +189,17 @@ def _peak_activation_bytes(symbol: dict[str, Any], shapes: dict[str, tuple[int, 
         for source, index, _ in node["inputs"]:
             last_use[(source, index)] = position
 
+    visible = Counter(node for node, _ in shapes)
+
     def size(node: int, index: int) -> int:
-        name = _output_name(nodes[node], index, shapes)
-        return FLOAT32_BYTES * prod(shapes[name]) if name is not None else 0
+        return FLOAT32_BYTES * prod(shapes[(node, index)]) if (node, index) in shapes else 0
 
     live = {(position, 0): size(position, 0) for position, node in enumerate(nodes) if node["op"] == "null" and node["name"] == INPUT}
     peak = sum(live.values())
     for position, node in enumerate(nodes):
         if node["op"] == "null":
             continue
-        outputs = [(position, index) for index in range(len(_output_names(node, shapes)))]
+        outputs = [(position, index) for index in range(visible[position])]
         for tensor in outputs:
             live[tensor] = size(*tensor)
         peak = max(peak, sum(live.values()))
