@@ -99,3 +99,24 @@ def test_int8_graphs_hold_the_parameters_of_gluoncvs_int8_models(name):
     pipeline.deploy("int8", calib_data=mx.nd.random.uniform(-1, 1, (8, 3, 32, 32)))
     shapes = sorted(list(p.data().shape) for p in pipeline.net.collect_params().values())
     assert shapes == sorted(table.values())
+
+
+def test_a_graph_mxnet_cannot_run_with_unsigned_activations_is_quantized_with_signed_ones():
+    pytest.importorskip("cvcore_rcnn_fpn")
+    detector = Pipeline("detection", backbone="resnet18_v1b", neck="fpn", loss="rcnn", input_shape=[1, 3, 128, 128], classes=3,
+                        head={"name": "rcnn_fpn", "rpn_channels": 32, "rpn_post_nms": [64, 50]})
+    x = detector.example(1)
+    with pytest.raises(mx.MXNetError, match="int8"):  # asked for explicitly, unsigned activations are not replaced
+        detector.copy().deploy("int8", example=x, calib_data=x, backend="mxnet", quantized_dtype="uint8")
+    with pytest.warns(RuntimeWarning, match="signed int8 activations"):
+        detector.deploy("int8", example=x, calib_data=x, backend="mxnet")  # quantized_dtype "auto": MXNet fails on this graph
+    assert len(quantized_layers(detector.net)) >= 20
+    labels, scores, boxes = (y.asnumpy() for y in detector.net(x))
+    assert labels.shape == scores.shape == boxes.shape[:2] and np.isfinite(boxes).all()
+
+
+def test_an_int8_network_is_not_quantized_again(classifier):
+    x = classifier.example(2)
+    classifier.deploy("int8", calib_data=x, example=x)
+    with pytest.raises(ConfigError, match="INT8 already"):  # MXNet would crash on it
+        classifier.copy().deploy("int8", calib_data=x, example=x)

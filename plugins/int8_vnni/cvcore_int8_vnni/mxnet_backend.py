@@ -60,7 +60,9 @@ def quantize(
     the quantized distribution, ``none`` computes ranges at run time (slower,
     needs no data). ``exclude`` glob patterns name layers kept in FP32
     (see :func:`~cvcore_int8_vnni.layers.layer_names`); the output layers are
-    kept too unless ``exclude_output=False``.
+    kept too unless ``exclude_output=False``. ``quantized_dtype`` ``auto`` lets
+    MXNet choose (unsigned activations after ReLUs); on a graph where MXNet
+    cannot run that (the R-CNN detectors) it is ``int8``, with a warning.
     """
     require_onednn()
     _check_choice("calib_mode", calib_mode, CALIB_MODES)
@@ -81,33 +83,45 @@ def quantize(
         if shapes != {tuple(example.shape[1:])}:
             raise ConfigError(f"Calibration inputs have shapes {sorted(shapes)} per example; the network takes {tuple(example.shape[1:])}.")
         batches = [b for b in batches if b.shape[0] == batches[0].shape[0]]
-    excluded = excluded_layers(net, example, exclude, exclude_output)
+    settings = {"quantize_mode": quantize_mode, "quantize_granularity": granularity, "calib_mode": calib_mode,
+                "exclude_layers": excluded_layers(net, example, exclude, exclude_output)}
+    if batches:
+        settings.update(calib_data=[[batch] for batch in batches], num_calib_examples=num_calib_examples)  # a list per batch
+    else:
+        settings.update(data_shapes=[mx.io.DataDesc("data", example.shape)])
+    try:
+        return _quantized(net, example, quantized_dtype, settings)
+    except mx.MXNetError as error:
+        if quantized_dtype != "auto" or "data type do not match" not in str(error):
+            raise
+        warnings.warn(f"MXNet's automatic activation types (unsigned after ReLUs) fail on this graph ({_last_line(error)}); "
+                      "quantized with signed int8 activations instead (quantized_dtype='int8').", RuntimeWarning, stacklevel=2)
+        return _quantized(net, example, "int8", settings)
+
+
+def _quantized(net: gluon.HybridBlock, example: mx.nd.NDArray, quantized_dtype: str, settings: dict[str, Any]) -> gluon.SymbolBlock:
+    """``quantize_net_v2`` with ``settings``, hybridized and run once on ``example`` (where an unsupported graph fails)."""
     logger = logging.getLogger("cvcore.int8")
     with warnings.catch_warnings():
         # MXNet's SymbolBlock constructor cannot infer the input's type and says so; it is float32
         warnings.filterwarnings("ignore", message="Cannot decide type", category=UserWarning)
         quantized = mx.contrib.quantization.quantize_net_v2(
-            net,
-            quantized_dtype=quantized_dtype,
-            quantize_mode=quantize_mode,
-            quantize_granularity=granularity,
-            exclude_layers=excluded,
-            calib_data=[[batch] for batch in batches] if batches else None,  # MXNet's wrapper wants a list per batch
-            data_shapes=None if batches else [mx.io.DataDesc("data", example.shape)],
-            calib_mode=calib_mode,
-            num_calib_examples=num_calib_examples if batches else None,
-            ctx=mx.cpu(),
-            logger=logger if logger.isEnabledFor(logging.INFO) else None,
-        )
+            net, quantized_dtype=quantized_dtype, ctx=mx.cpu(), logger=logger if logger.isEnabledFor(logging.INFO) else None,
+            **settings)
     quantized.hybridize(static_alloc=True, static_shape=True)
     quantized(example.as_in_context(mx.cpu()))
     mx.nd.waitall()
     return quantized
 
 
-def quantized_layers(net: Any) -> list[str]:
-    """Names of the graph's INT8 compute nodes (after :func:`quantize`)."""
-    return [node["name"] for node in graph_nodes(net)[0]
+def _last_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[-1][:160] if lines else type(error).__name__
+
+
+def quantized_layers(net: Any, example: mx.nd.NDArray | None = None) -> list[str]:
+    """Names of the graph's INT8 compute nodes (after :func:`quantize`; ``example`` traces a network that never ran)."""
+    return [node["name"] for node in graph_nodes(net, example)[0]
             if node["op"].startswith("_sg_mkldnn") and node.get("attrs", {}).get("quantized", "").lower() == "true"
             or node["op"].startswith("_contrib_quantized")]
 

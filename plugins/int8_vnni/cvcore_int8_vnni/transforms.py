@@ -42,6 +42,9 @@ def int8(
     the output layers, and use ``num_calib_examples`` calibration inputs.
     """
     warn_if_slow()
+    if isinstance(net, openvino_backend.OpenVINONet) or mxnet_backend.quantized_layers(net, example):
+        raise ConfigError("This network is INT8 already (deployed with int8): quantize the FP32 pipeline it came from "
+                          "(a copy made before deploy('int8'), or the saved FP32 model).")  # MXNet crashes on it
     if backend == "mxnet":
         return mxnet_backend.quantize(
             net, example=example, calib_data=calib_data, calib_mode=calib_mode, num_calib_examples=num_calib_examples,
