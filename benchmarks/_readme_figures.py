@@ -152,8 +152,35 @@ def demos(report: dict[str, Any]) -> str:
     return "\n\n".join(text)
 
 
+def rcnn(report: dict[str, Any]) -> str:
+    speed = report["speed"]
+    fp32 = {r["model"]: r.get("s_img") for r in speed["rows"] if r["path"] == "FP32 (cvcore default)"}
+    rows = [[r["model"], r["path"], r["score_threshold"],
+             f"{r['s_img']:.3f}" if "s_img" in r else f"fails: {r['error'][:90]}",
+             f"{r['s_img'] / fp32[r['model']]:.2f}x" if "s_img" in r and fp32.get(r["model"]) else "-"] for r in speed["rows"]]
+    rows += [[peer["model"], f"{peer['peer']} (the issue's figure, not measured here)", "-", f"{peer['s_img']:.2f}", "-"]
+             for peer in report["peers"]]
+    text = [f"Seconds per {speed['size']}x{speed['size']} image, batch {speed['batch_size']}, of faster_rcnn_fpn_resnet50_v1b_coco and "
+            "mask_rcnn_fpn_resnet50_v1b_coco on each deploy path (random weights; the score threshold bounds post-processing):",
+            markdown_table(["model", "path", "score threshold", "s/img", "vs FP32"], rows)]
+    accuracy = report.get("accuracy")
+    if accuracy:
+        training = report["training"]
+        curve = [[kind, p["epoch"], f"{p['minutes']:.1f}", f"{p['AP']:.3f}", f"{p['segm_AP']:.3f}" if "segm_AP" in p else "-"]
+                 for kind, result in accuracy.items() for p in result["curve"]]
+        text += [f"Trained from scratch on {training['backbone']} for {report['minutes']:g} minutes each, synthetic shapes "
+                 f"({training['data']['train']} training, {training['data']['val']} val images at "
+                 f"{training['data']['size'][0]}x{training['data']['size'][1]}), COCO AP on val after every epoch:",
+                 markdown_table(["model", "epoch", "minutes", "bbox AP", "segm AP"], curve)]
+    text += ["Verdicts against the goals (the peers' times: a 2-core AVX-512 EPYC, 2 threads):\n\n"
+             + "\n".join(f"- {line.strip()}" for line in report["verdicts"] if line.strip()),
+             provenance(report, "python benchmarks/rcnn.py" + (" --accuracy" if accuracy else ""))]
+    return "\n\n".join(text)
+
+
 SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "demos": demos, "backbones": backbones, "data_classification": data_classification, "int8": int8, "pose": pose, "prune": prune,
+    "rcnn": rcnn,
 }
 
 
