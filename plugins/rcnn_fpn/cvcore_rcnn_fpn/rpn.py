@@ -89,10 +89,9 @@ class RPN(HybridBlock):
             boxes = F.where(F.broadcast_axis(small, axis=2, size=4), -F.ones_like(boxes), boxes)
             level = F.concat(scores, boxes, dim=-1)
             candidates.append(self._nms(F, level, pre_nms) if self.per_level else level)
-        if self.per_level:  # each level already suppressed on its own: only order all of them by score
-            kept = self._nms(F, F.concat(*candidates, dim=1), -1, overlap=1.0)
-        else:
-            kept = self._nms(F, F.concat(*candidates, dim=1), pre_nms)
+        every_level = F.concat(*candidates, dim=1)
+        # per level, each level was suppressed on its own: all of them are only ordered by score (nothing overlaps IoU > 1)
+        kept = self._nms(F, every_level, -1, overlap=1.0) if self.per_level else self._nms(F, every_level, pre_nms)
         kept = F.slice_axis(kept, axis=1, begin=0, end=post_nms)
         return F.slice_axis(kept, axis=-1, begin=0, end=1), F.slice_axis(kept, axis=-1, begin=1, end=None)
 
