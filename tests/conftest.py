@@ -15,6 +15,15 @@ import cvcore.plugins
 
 PLUGIN_SWITCHES = ("CVCORE_PLUGINS_AUTOLOAD", "CVCORE_PLUGINS_DISABLE", "CVCORE_PLUGINS_TRACE")
 
+LONG_RUNNING_TIMEOUT_S = 3600
+"""pytest-timeout's limit for ``slow`` and ``install`` tests (minutes of training, wheels of MXNet); the rest get pyproject's."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if (item.get_closest_marker("slow") or item.get_closest_marker("install")) and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(LONG_RUNNING_TIMEOUT_S))
+
 
 @pytest.fixture
 def cvcore_plugin_state():

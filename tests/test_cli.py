@@ -44,13 +44,13 @@ def plugin_rows(out: str) -> dict[str, str]:
 @pytest.mark.first_party
 def test_plugins_lists_builtins_and_all_first_party_plugins():
     env = {**__import__("os").environ, "COLUMNS": "100"}
-    out = subprocess.run(CVCORE + ["plugins"], capture_output=True, text=True, check=True, env=env).stdout
+    out = subprocess.run(CVCORE + ["plugins"], capture_output=True, text=True, check=True, env=env, timeout=300).stdout
     assert max(len(line) for line in out.splitlines()) <= 100  # fits the terminal
     rows = plugin_rows(out)
     assert set(rows) >= {"cvcore", "pose", "rcnn-fpn", "gan", "prune", "int8-vnni"}
     assert "cvcore-int8-vnni" in rows["int8-vnni"] and " ok " in rows["int8-vnni"]
     assert "1 head" not in rows["cvcore"] and "2 tasks" in rows["cvcore"] and "2 transforms" in rows["cvcore"]
-    names = subprocess.run(CVCORE + ["plugins", "cvcore"], capture_output=True, text=True, check=True, env=env).stdout
+    names = subprocess.run(CVCORE + ["plugins", "cvcore"], capture_output=True, text=True, check=True, env=env, timeout=300).stdout
     assert "  transform: export, hybridize" in names and "  head: classifier" in names
     assert max(len(line) for line in names.splitlines()) <= 100
 
@@ -58,7 +58,7 @@ def test_plugins_lists_builtins_and_all_first_party_plugins():
 @pytest.mark.first_party
 def test_plugins_shows_a_disabled_plugin(monkeypatch):
     env = {**__import__("os").environ, "CVCORE_PLUGINS_DISABLE": "gan"}
-    out = subprocess.run(CVCORE + ["plugins"], capture_output=True, text=True, check=True, env=env).stdout
+    out = subprocess.run(CVCORE + ["plugins"], capture_output=True, text=True, check=True, env=env, timeout=300).stdout
     assert " disabled " in plugin_rows(out)["gan"]
 
 

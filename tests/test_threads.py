@@ -14,7 +14,7 @@ def python(code: str, cpus: set[int] | None = None, **env_changes) -> subprocess
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     env.update(env_changes)
     pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus is not None else None
-    return subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True, text=True, env=env, check=True,
+    return subprocess.run([sys.executable, "-W", "always", "-c", code], capture_output=True, text=True, env=env, check=True, timeout=300,
                           preexec_fn=pin)
 
 
@@ -46,7 +46,7 @@ def test_importing_a_benchmark_or_a_plugin_module_first_still_sets_the_defaults(
             "print('mxnet' in sys.modules, os.environ.get('OMP_NUM_THREADS'), os.environ.get('MXNET_SUBGRAPH_VERBOSE'))")
     for script in scripts:
         done = subprocess.run([sys.executable, "-W", "always", "-c", code, str(script)], capture_output=True, text=True,
-                              env={k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}, check=True)
+                              env={k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}, check=True, timeout=300)
         uses_mxnet, threads, verbose = done.stdout.split()
         if uses_mxnet == "True":  # run.py only starts the others
             assert [threads, verbose] == [str(len(os.sched_getaffinity(0))), "0"], script
