@@ -29,15 +29,16 @@ def markdown_table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def provenance(report: dict[str, Any], command: str) -> str:
-    """The line under every figure: when, on which CPU and instruction sets, how many threads, by which command."""
+def provenance(report: dict[str, Any], command: str, timed: bool = True) -> str:
+    """The line under every figure: when, on which CPU and instruction sets, how many threads, by which command (and how many runs)."""
     machine = report["machine"]
     flags = ", ".join(FLAG_NAMES[f] for f in machine["cpu_flags"] if f in FLAG_NAMES and f not in ("amx_int8", "amx_bf16"))
     family, model = machine.get("cpu_family_model") or (None, None)
     generation = f"family {family}, model {model}; " if family else ""
+    runs = f", medians of {report.get('runs', 'several')} runs unless noted" if timed else ""
     return (f"*{machine['cpu']} ({generation}{flags or 'no AVX2'}), {machine['cores']} cores, "
             f"OMP_NUM_THREADS={machine['omp_num_threads']}, "
-            f"{machine['date'][:10]}: `{command}`, medians of {report.get('runs', 'several')} runs unless noted "
+            f"{machine['date'][:10]}: `{command}`{runs} "
             f"(`benchmarks/results/{report['benchmark']}.json`).*")
 
 
@@ -163,31 +164,37 @@ def rcnn(report: dict[str, Any]) -> str:
     text = [f"Seconds per {speed['size']}x{speed['size']} image, batch {speed['batch_size']}, of faster_rcnn_fpn_resnet50_v1b_coco and "
             "mask_rcnn_fpn_resnet50_v1b_coco on each deploy path (random weights; the score threshold bounds post-processing):",
             markdown_table(["model", "path", "score threshold", "s/img", "vs FP32"], rows)]
-    accuracy = report.get("accuracy")
-    if accuracy:
-        training = report["training"]
-        curve = [[kind, p["epoch"], f"{p['minutes']:.1f}", f"{p['AP']:.3f}", f"{p['segm_AP']:.3f}" if "segm_AP" in p else "-"]
-                 for kind, result in accuracy.items() for p in result["curve"]]
-        text += [f"Trained from scratch on {training['backbone']} for {report['minutes']:g} minutes each, synthetic shapes "
-                 f"({training['data']['train']} training, {training['data']['val']} val images at "
-                 f"{training['data']['size'][0]}x{training['data']['size'][1]}), COCO AP on val after every epoch:",
-                 markdown_table(["model", "epoch", "minutes", "bbox AP", "segm AP"], curve)]
     text += ["Verdicts against the goals (the peers' times: a 2-core AVX-512 EPYC, 2 threads):\n\n"
              + "\n".join(f"- {line.strip()}" for line in report["verdicts"] if line.strip()),
-             provenance(report, "python benchmarks/rcnn.py" + (" --accuracy" if accuracy else ""))]
+             provenance(report, "python benchmarks/rcnn.py")]
     return "\n\n".join(text)
 
 
+def rcnn_training(report: dict[str, Any]) -> str:
+    curve = [[kind, p["epoch"], f"{p['minutes']:.1f}", f"{p['AP']:.3f}", f"{p['segm_AP']:.3f}" if "segm_AP" in p else "-"]
+             for kind, result in report["accuracy"].items() for p in result["curve"]]
+    data = report["data"]
+    return "\n\n".join([
+        f"Faster and Mask R-CNN FPN on {report['backbone']}, trained from scratch for {report['minutes']:g} minutes each on "
+        f"synthetic shapes ({data['train']} training, {data['val']} val images at {data['size'][0]}x{data['size'][1]}), "
+        "COCO AP on val after every epoch:",
+        markdown_table(["model", "epoch", "minutes", "bbox AP", "segm AP"], curve),
+        "Verdicts against the goals:\n\n" + "\n".join(f"- {line.strip()}" for line in report["verdicts"] if line.strip()),
+        provenance(report, COMMANDS["rcnn_training"], timed=False)])
+
+
+COMMANDS = {"rcnn_training": "python benchmarks/rcnn.py --accuracy --no-speed"}
+"""The command that writes a result file, where it is not ``python benchmarks/NAME.py``."""
 SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "demos": demos, "backbones": backbones, "data_classification": data_classification, "int8": int8, "pose": pose, "prune": prune,
-    "rcnn": rcnn,
+    "rcnn": rcnn, "rcnn_training": rcnn_training,
 }
 
 
 def render(name: str, results: Path = RESULTS) -> str:
     path = results / f"{name}.json"
     if not path.is_file():
-        return f"*Not measured yet: `python benchmarks/{name}.py` writes `benchmarks/results/{name}.json`.*"
+        return f"*Not measured yet: `{COMMANDS.get(name, f'python benchmarks/{name}.py')}` writes `benchmarks/results/{name}.json`.*"
     return SECTIONS[name](json.loads(path.read_text()))
 
 
