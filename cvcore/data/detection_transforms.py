@@ -83,3 +83,66 @@ def mask_boxes(masks: np.ndarray) -> np.ndarray:
         if rows.size:
             boxes[i] = cols[0], rows[0], cols[-1] + 1, rows[-1] + 1
     return boxes
+
+
+OBJECT_KEYS = ("boxes", "labels", "crowd", "masks")
+"""The target's per-object arrays, which :func:`crop` filters together."""
+
+
+def expand(image: np.ndarray, target: Target, height: int, width: int, top: int, left: int,
+           fill: tuple[float, float, float]) -> tuple[np.ndarray, Target]:
+    """Place the sample at (``top``, ``left``) on a ``height`` x ``width`` canvas of colour ``fill``: SSD's zoom-out.
+
+    Boxes move with the image; masks are padded with zeros.
+    """
+    old_h, old_w = image.shape[:2]
+    if not (0 <= top <= height - old_h and 0 <= left <= width - old_w):
+        raise ValueError(f"a {old_w}x{old_h} image does not fit a {width}x{height} canvas at left={left}, top={top}.")
+    canvas = np.empty((height, width, 3), dtype=image.dtype)
+    canvas[...] = np.asarray(fill, dtype=np.float32).round().astype(image.dtype)
+    canvas[top : top + old_h, left : left + old_w] = image
+    target = dict(target)
+    if "boxes" in target:
+        target["boxes"] = np.asarray(target["boxes"], dtype=np.float32).reshape(-1, 4) + np.array([left, top, left, top], np.float32)
+    if "masks" in target:
+        masks = np.zeros((len(target["masks"]), height, width), dtype=np.uint8)
+        masks[:, top : top + old_h, left : left + old_w] = target["masks"]
+        target["masks"] = masks
+    target["size"] = (height, width)
+    return canvas, target
+
+
+def crop(image: np.ndarray, target: Target, box: tuple[int, int, int, int]) -> tuple[np.ndarray, Target]:
+    """Cut the sample to the pixels ``box`` = (x1, y1, x2, y2): SSD's crop.
+
+    Objects whose box centre falls outside the crop are dropped (every
+    per-object array, :data:`OBJECT_KEYS`, alike); the others are clipped to it.
+    """
+    x1, y1, x2, y2 = (int(v) for v in box)
+    height, width = image.shape[:2]
+    if not (0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height):
+        raise ValueError(f"crop box {box} is not inside the {width}x{height} image.")
+    target = dict(target)
+    boxes = np.asarray(target.get("boxes", np.zeros((0, 4))), dtype=np.float32).reshape(-1, 4)
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    keep = (centres[:, 0] > x1) & (centres[:, 0] < x2) & (centres[:, 1] > y1) & (centres[:, 1] < y2)
+    for key in OBJECT_KEYS:
+        if key in target:
+            target[key] = np.asarray(target[key])[keep]
+    if "boxes" in target:
+        shift = np.array([x1, y1, x1, y1], np.float32)
+        target["boxes"] = np.clip(target["boxes"] - shift, 0, [x2 - x1, y2 - y1, x2 - x1, y2 - y1]).astype(np.float32)
+    if "masks" in target:
+        target["masks"] = np.ascontiguousarray(target["masks"][:, y1:y2, x1:x2])
+    target["size"] = (y2 - y1, x2 - x1)
+    return np.ascontiguousarray(image[y1:y2, x1:x2]), target
+
+
+def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """IoU of one x1, y1, x2, y2 box with each row of ``boxes`` (N, 4)."""
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    width = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+    height = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    inter = width * height
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum((box[2] - box[0]) * (box[3] - box[1]) + areas - inter, np.finfo(np.float64).tiny)

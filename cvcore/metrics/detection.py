@@ -33,36 +33,29 @@ KEY_PREFIX: dict[str, str] = {"bbox": "", "segm": "segm_"}
 """What each iou type's numbers are prefixed with in :meth:`COCODetectionAP.get`."""
 
 
-class COCODetectionAP:
-    """COCO mAP of detections (and instance masks) against a pycocotools ``COCO`` ground truth.
+class DetectionResults:
+    """Each image's detections gathered as COCO results dicts against a bound pycocotools ``COCO`` ground truth.
 
-    :meth:`bind` names the ground truth and how contiguous labels map to its
-    category ids; :meth:`update_image` adds one image's detections; :meth:`get`
-    runs COCOeval on the images that were updated (with or without detections)
-    and returns :data:`STAT_NAMES` for boxes and ``"segm_"`` + :data:`STAT_NAMES`
-    for masks, as floats in [0, 1] and -1 where no ground truth falls in that
-    area range. ``iou_type`` is ``"bbox"``, ``"segm"`` or both; by default
-    boxes, and masks too when the first image updated comes with masks.
-    ``verbose`` prints pycocotools' tables; otherwise they are kept
-    in :attr:`summary` and logged at INFO level.
+    The base of the detection metrics: :meth:`bind` names the ground truth and
+    how contiguous labels map to its category ids; :meth:`update_image` adds one
+    image's detections (an image updated with none still counts: its objects
+    are misses); a subclass's ``get()`` scores :attr:`results` on
+    :attr:`image_ids` and writes them to the results file with
+    :meth:`write_results`.
     """
 
-    def __init__(self, iou_type: str | Sequence[str] | None = None, verbose: bool = False):
-        self.asked = _iou_types(iou_type) if iou_type is not None else None
-        """The iou types asked for; None: boxes, and masks too once a detector gives them."""
-        self.verbose = bool(verbose)
+    def __init__(self) -> None:
         self.coco: Any = None
         self.category_ids: tuple[int, ...] = ()
         self.results_file: Path | None = None
-        self.summary = ""
         self.reset()
 
     @property
     def masks(self) -> bool:
-        """Whether :meth:`update_image` needs masks (``"segm"`` is evaluated)."""
-        return "segm" in self.iou_types
+        """Whether :meth:`update_image` needs masks (the metric scores them)."""
+        return False
 
-    def bind(self, coco_gt: Any, category_ids: Sequence[int], results_file: str | os.PathLike | None = None) -> "COCODetectionAP":
+    def bind(self, coco_gt: Any, category_ids: Sequence[int], results_file: str | os.PathLike | None = None) -> "DetectionResults":
         """Evaluate against ``coco_gt``; label ``i`` is COCO category ``category_ids[i]``; write the results to ``results_file``.
 
         Binding keeps the detections gathered so far; :meth:`reset` drops them.
@@ -77,19 +70,16 @@ class COCODetectionAP:
         return self
 
     def reset(self) -> None:
-        self.iou_types = self.asked or ("bbox",)
         self.results: list[dict] = []
         self.image_ids: set[int] = set()
 
     def update_image(self, image_id: int, boxes: Any, scores: Any, labels: Any, masks: Any = None) -> None:
         """One image's detections: ``boxes`` (K, 4) ``x1, y1, x2, y2`` in the image's pixels, ``scores`` (K,), ``labels`` (K,).
 
-        ``masks`` (needed for ``"segm"``, else ignored) are full-image (K, H, W)
-        bool or 0/1 arrays, or K COCO RLE dicts. An image updated with no
-        detections still counts: its ground truth objects are misses.
+        ``masks`` (needed when the metric scores masks, else ignored) are
+        full-image (K, H, W) bool or 0/1 arrays, or K COCO RLE dicts.
         """
-        if self.coco is None:
-            raise CvcoreError("COCODetectionAP needs its ground truth first: call bind(coco_gt, category_ids).")
+        self.require_ground_truth()
         image_id = _plain_id(image_id)
         if image_id not in self.coco.imgs:
             raise CvcoreError(f"Image id {image_id!r} is not an image of the bound ground truth; "
@@ -103,8 +93,6 @@ class COCODetectionAP:
         if len(labels) and (labels.min() < 0 or labels.max() >= len(self.category_ids) or not np.all(labels == np.round(labels))):
             raise ValueError(f"Image {image_id}: labels must be class indices 0..{len(self.category_ids) - 1} "
                              f"(the bound category_ids), got {sorted(set(labels.tolist()))[:10]}.")
-        if self.asked is None and masks is not None and not self.image_ids:
-            self.iou_types = IOU_TYPES  # a detector with masks: evaluate them too
         segmentations = self._segmentations(image_id, masks, len(boxes)) if self.masks else None
         self.image_ids.add(image_id)
         for index, ((x1, y1, x2, y2), score, label) in enumerate(zip(boxes, scores, labels.astype(np.int64))):
@@ -131,29 +119,15 @@ class COCODetectionAP:
                 found = (found.boxes, found.scores, found.labels, getattr(found, "masks", None))
             self.update_image(image_id, *found)
 
-    def get(self) -> dict[str, float]:
-        """COCOeval's numbers for each iou type over the updated images (NaN when none was); writes the results file."""
+    def require_ground_truth(self) -> None:
         if self.coco is None:
-            raise CvcoreError("COCODetectionAP needs its ground truth: the detection task binds the dataset's COCO object "
-                              "and category_ids before evaluating.")
+            raise CvcoreError(f"{type(self).__name__} needs its ground truth first: call bind(coco_gt, category_ids) "
+                              "(the detection task binds the dataset's COCO object and category_ids before evaluating).")
+
+    def write_results(self) -> None:
+        """The gathered detections as a COCO results JSON, when a results file was bound."""
         if self.results_file is not None:
             write_json(self.results_file, self.results)
-        if not self.image_ids:
-            return {KEY_PREFIX[t] + name: float("nan") for t in self.iou_types for name in STAT_NAMES}
-        if not self.results:
-            warnings.warn(f"No detections in the {len(self.image_ids)} evaluated images: every COCO AP/AR is 0 "
-                          "(-1 where no ground truth falls in that area range).", RuntimeWarning, stacklevel=2)
-        scores: dict[str, float] = {}
-        summaries = []
-        for iou_type in self.iou_types:
-            stats, summary = coco_stats(self.coco, self.results, iou_type, sorted(self.image_ids))
-            scores.update({KEY_PREFIX[iou_type] + name: value for name, value in zip(STAT_NAMES, stats)})
-            summaries.append(f"iou_type={iou_type}\n{summary}")
-        self.summary = "\n".join(summaries)
-        if self.verbose:
-            print(self.summary)
-        log.info("COCO detection evaluation:\n%s", self.summary)
-        return scores
 
     def _segmentations(self, image_id: int, masks: Any, count: int) -> list[dict]:
         """``masks`` as compressed RLE dicts with ``counts`` a str (JSON's), checked against the image's size."""
@@ -178,6 +152,60 @@ class COCODetectionAP:
         if len(rles) != count:
             raise ValueError(f"Image {image_id}: {len(rles)} masks for {count} detections.")
         return [{"size": [int(s) for s in rle["size"]], "counts": _text(rle["counts"])} for rle in rles]
+
+
+class COCODetectionAP(DetectionResults):
+    """COCO mAP of detections (and instance masks) against a pycocotools ``COCO`` ground truth.
+
+    :meth:`get` runs COCOeval on the images that were updated (with or without
+    detections) and returns :data:`STAT_NAMES` for boxes and ``"segm_"`` +
+    :data:`STAT_NAMES` for masks, as floats in [0, 1] and -1 where no ground
+    truth falls in that area range. ``iou_type`` is ``"bbox"``, ``"segm"`` or
+    both; by default boxes, and masks too when the first image updated comes
+    with masks. ``verbose`` prints pycocotools' tables; otherwise they are kept
+    in :attr:`summary` and logged at INFO level.
+    """
+
+    def __init__(self, iou_type: str | Sequence[str] | None = None, verbose: bool = False):
+        self.asked = _iou_types(iou_type) if iou_type is not None else None
+        """The iou types asked for; None: boxes, and masks too once a detector gives them."""
+        self.verbose = bool(verbose)
+        self.summary = ""
+        super().__init__()
+
+    @property
+    def masks(self) -> bool:
+        return "segm" in self.iou_types
+
+    def reset(self) -> None:
+        super().reset()
+        self.iou_types = self.asked or ("bbox",)
+
+    def update_image(self, image_id: int, boxes: Any, scores: Any, labels: Any, masks: Any = None) -> None:
+        if self.asked is None and masks is not None and not self.image_ids:
+            self.iou_types = IOU_TYPES  # a detector with masks: evaluate them too
+        super().update_image(image_id, boxes, scores, labels, masks)
+
+    def get(self) -> dict[str, float]:
+        """COCOeval's numbers for each iou type over the updated images (NaN when none was); writes the results file."""
+        self.require_ground_truth()
+        self.write_results()
+        if not self.image_ids:
+            return {KEY_PREFIX[t] + name: float("nan") for t in self.iou_types for name in STAT_NAMES}
+        if not self.results:
+            warnings.warn(f"No detections in the {len(self.image_ids)} evaluated images: every COCO AP/AR is 0 "
+                          "(-1 where no ground truth falls in that area range).", RuntimeWarning, stacklevel=2)
+        scores: dict[str, float] = {}
+        summaries = []
+        for iou_type in self.iou_types:
+            stats, summary = coco_stats(self.coco, self.results, iou_type, sorted(self.image_ids))
+            scores.update({KEY_PREFIX[iou_type] + name: value for name, value in zip(STAT_NAMES, stats)})
+            summaries.append(f"iou_type={iou_type}\n{summary}")
+        self.summary = "\n".join(summaries)
+        if self.verbose:
+            print(self.summary)
+        log.info("COCO detection evaluation:\n%s", self.summary)
+        return scores
 
 
 def coco_stats(coco_gt: Any, results: list[dict], iou_type: str, image_ids: Sequence[int]) -> tuple[list[float], str]:
