@@ -41,10 +41,13 @@ def cvcore_losses():
 def cvcore_metrics():
     from .metrics.classification import TopKAccuracy
     from .metrics.detection import COCODetectionAP
+    from .metrics.voc import factory as voc_metric
 
     return [
         Component("accuracy", TopKAccuracy, "Top-1 and top-5 accuracy (top_k=(1, 5))."),
         Component("coco_detection", COCODetectionAP, "COCO box (and mask: iou_type) mAP through COCOeval."),
+        Component("voc07_map", voc_metric(eleven_point=True), "Pascal VOC2007 mAP: 11-point AP at IoU > 0.5, difficult objects ignored."),
+        Component("voc12_map", voc_metric(eleven_point=False), "Pascal VOC2010-12 mAP: area under the precision envelope at IoU > 0.5."),
     ]
 
 
@@ -62,7 +65,8 @@ def cvcore_deploy_transforms():
 def cvcore_datasets():
     from .data.coco_detection import COCODetection
     from .data.folder import ImageFolderDataset
-    from .data.synthetic import classification, shapes
+    from .data.synthetic import classification, shapes, voc
+    from .data.voc_detection import VOCDetection
 
     return [
         Component(
@@ -76,6 +80,12 @@ def cvcore_datasets():
             COCODetection,
             "COCO instances: root/annotations/instances_<split>.json and images in root/<split>/ (boxes, masks, crowds).",
             {"synthesize": shapes.synthesize, "synth_name": "shapes"},
+        ),
+        Component(
+            "voc_detection",
+            VOCDetection,
+            "Pascal VOC: root/ImageSets/Main/<split>.txt, Annotations/<id>.xml, JPEGImages/<id>.jpg (difficult flags honoured).",
+            {"synthesize": voc.synthesize, "synth_name": "voc"},
         ),
     ]
 

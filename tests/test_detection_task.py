@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 
-import cv2
 import mxnet as mx
 import numpy as np
 import pytest
+from detection_answers import AnswerKey
 
 from cvcore.data.coco_detection import COCODetection
 from cvcore.data.image import read_image
@@ -31,40 +31,6 @@ def shapes_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("shapes")
     synthesize(root, train=6, val=6, size=(160, 160), progress=False)
     return root
-
-
-class AnswerKey:
-    """A stand-in detector: each input's ground truth (non-crowd), boxes in input pixels, masks as 28x28 box crops."""
-
-    def __init__(self, dataset: COCODetection, transform: DetectionSampleTransform, shift: float = 0.0):
-        self.answers = {}
-        for index in range(len(dataset)):
-            image, target = dataset[index]
-            x, *_, meta = transform(image, target)
-            factors = np.array([meta[4] / meta[2], meta[3] / meta[1]] * 2, dtype=np.float32)
-            solid = ~target["crowd"]
-            boxes = target["boxes"][solid] * factors + shift
-            masks = [_box_crop(mask, box) for mask, box in zip(target["masks"][solid], target["boxes"][solid])]
-            self.answers[x.tobytes()] = (target["labels"][solid], boxes, masks)
-
-    def __call__(self, x: mx.nd.NDArray) -> tuple[mx.nd.NDArray, ...]:
-        rows = [self.answers[row.tobytes()] for row in x.asnumpy()]
-        slots = max(1, max(len(labels) for labels, _, _ in rows))
-        labels = np.full((len(rows), slots), -1, np.float32)
-        scores = np.zeros((len(rows), slots), np.float32)
-        boxes = np.zeros((len(rows), slots, 4), np.float32)
-        masks = np.zeros((len(rows), slots, 28, 28), np.float32)
-        for i, (row_labels, row_boxes, row_masks) in enumerate(rows):
-            count = len(row_labels)
-            labels[i, :count], scores[i, :count], boxes[i, :count] = row_labels, 0.9, row_boxes
-            if count:
-                masks[i, :count] = row_masks
-        return tuple(mx.nd.array(a) for a in (labels, scores, boxes, masks))
-
-
-def _box_crop(mask: np.ndarray, box: np.ndarray) -> np.ndarray:
-    x1, y1, x2, y2 = np.floor(box[:2]).astype(int).tolist() + np.ceil(box[2:]).astype(int).tolist()
-    return cv2.resize(mask[y1:y2, x1:x2].astype(np.float32), (28, 28), interpolation=cv2.INTER_LINEAR)
 
 
 def answered_pipeline(root, shift: float = 0.0, **options) -> Pipeline:
@@ -160,3 +126,18 @@ def test_the_data_must_agree_with_the_pipelines_classes(shapes_root):
                         data={"dataset": "coco_detection", "root": str(shapes_root)})
     with pytest.raises(ConfigError, match="classes = 3 but the val data has"):
         pipeline.task.dataset(pipeline, "val")
+
+
+def test_voc_data_scores_through_the_voc_metrics_in_the_images_own_pixels(tmp_path):
+    from cvcore.data.synthetic.voc import CLASSES, synthesize
+
+    root = synthesize(tmp_path / "voc", train=2, val=6, size=(160, 120), progress=False)
+    pipeline = Pipeline(task="detection", backbone="resnet18_v1b", head="classifier", input_shape=INPUT, metric="voc07_map",
+                        data={"dataset": "voc_detection", "root": str(root), "classes": list(CLASSES)})
+    val = pipeline.task.dataset(pipeline, "val")
+    assert pipeline.options["class_names"] == list(CLASSES)
+    pipeline.net = AnswerKey(val, pipeline.task.sample_transform(pipeline, train=False))
+    metrics = pipeline.evaluate(val)
+    assert metrics["mAP"] == pytest.approx(1.0) and set(metrics) == {"mAP", *(f"AP_{name}" for name in CLASSES)}
+    pipeline.net = AnswerKey(val, pipeline.task.sample_transform(pipeline, train=False), shift=6.0)
+    assert pipeline.evaluate(val)["mAP"] < 0.9

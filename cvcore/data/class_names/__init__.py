@@ -1,6 +1,6 @@
 """Named lists of class names shipped with cvcore, in label order.
 
-``imagenet1k``: the 1,000 ImageNet classes; ``coco80``: COCO's 80 detection categories.
+``imagenet1k``: the 1,000 ImageNet classes; ``coco80``: COCO's 80 detection categories; ``voc20``: Pascal VOC's 20 classes.
 """
 from __future__ import annotations
 

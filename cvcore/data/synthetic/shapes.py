@@ -61,11 +61,11 @@ def synthesize(root: str | os.PathLike, *, train: int = 200, val: int = 50, size
         for index in progress_bar(range(count), total=count, desc=f"shapes {split}", disable=not progress):
             rng = np.random.default_rng([seed, split_index, index])
             image_id = split_index * 10_000_000 + index + 1
-            pixels, instances = _scene(rng, height, width, max_objects, empty_fraction, crowd_fraction)
+            pixels, instances = scene(rng, height, width, max_objects, empty_fraction, crowd_fraction)
             file_name = f"{image_id:012d}.jpg"
             write_image(root / split / file_name, pixels, quality=int(rng.integers(85, 96)))
             images.append({"id": image_id, "file_name": file_name, "width": width, "height": height})
-            for category, mask, polygon, crowd in instances:
+            for category, mask, polygon, crowd, _ in instances:
                 annotations.append(_annotation(len(annotations) + 1, image_id, category, mask, polygon, crowd))
         data = {"info": {"description": f"cvcore synthetic shapes (seed {seed})"}, "images": images,
                 "annotations": annotations, "categories": [{**c, "supercategory": "shape"} for c in CATEGORIES]}
@@ -73,9 +73,9 @@ def synthesize(root: str | os.PathLike, *, train: int = 200, val: int = 50, size
     return root
 
 
-def _scene(rng: np.random.Generator, height: int, width: int, max_objects: int, empty_fraction: float,
-           crowd_fraction: float) -> tuple[np.ndarray, list[tuple[int, np.ndarray, list | None, bool]]]:
-    """One image and its visible instances ``(category index, mask, polygon or None, crowd)``."""
+def scene(rng: np.random.Generator, height: int, width: int, max_objects: int, empty_fraction: float,
+          crowd_fraction: float) -> tuple[np.ndarray, list[tuple[int, np.ndarray, list | None, bool, float]]]:
+    """One image and its visible instances ``(category index, mask, polygon or None, crowd, fraction in view)``."""
     image = _background(rng, height, width)
     drawn: list[tuple[int, np.ndarray, np.ndarray]] = []  # category, full mask, vertices
     owner = np.full((height, width), -1, np.int32)
@@ -96,10 +96,10 @@ def _scene(rng: np.random.Generator, height: int, width: int, max_objects: int, 
         if visible.sum() < MIN_VISIBLE * mask.sum():
             continue
         whole = visible.sum() == mask.sum()
-        instances.append((category, visible, [_polygon(vertices)] if whole else None, False))
+        instances.append((category, visible, [_polygon(vertices)] if whole else None, False, float(visible.sum() / max(mask.sum(), 1))))
     if crowd is not None:
         category, members = crowd
-        instances.append((category, owner == members, None, True))
+        instances.append((category, owner == members, None, True, 1.0))
     return np.clip(image, 0, 255).astype(np.uint8), instances
 
 
