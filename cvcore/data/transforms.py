@@ -162,12 +162,26 @@ def jitter_matrix(mean_rgb: np.ndarray, factors: Sequence[float], order: Sequenc
         if op == 0:
             matrix, offset = factor * matrix, factor * offset
         elif op == 1:
-            mean_grey = LUMA @ (matrix @ mean_rgb + offset)
-            matrix, offset = factor * matrix, factor * offset + (1 - factor) * mean_grey
+            matrix, offset = _contrast(matrix, offset, factor, mean_rgb)
         else:
-            blend = factor * np.eye(3) + (1 - factor) * _TO_GREY
-            matrix, offset = blend @ matrix, blend @ offset
+            matrix, offset = _then(_saturation(factor), matrix, offset)
     return np.hstack([matrix, offset[:, None]])
+
+
+def _contrast(matrix: np.ndarray, offset: np.ndarray, factor: float, mean_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The affine map ``(matrix, offset)`` followed by a blend with the mean grey of its output, for an input mean ``mean_rgb``."""
+    mean_grey = LUMA @ (matrix @ mean_rgb + offset)
+    return factor * matrix, factor * offset + (1 - factor) * mean_grey
+
+
+def _saturation(factor: float) -> np.ndarray:
+    """The 3x3 map blending each colour with its own grey (1 leaves it alone)."""
+    return factor * np.eye(3) + (1 - factor) * _TO_GREY
+
+
+def _then(change: np.ndarray, matrix: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The affine map ``(matrix, offset)`` followed by the linear ``change``."""
+    return change @ matrix, change @ offset
 
 
 @dataclass(frozen=True)
@@ -212,6 +226,60 @@ class Lighting:
 
     def __call__(self, image: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         return cv2.add(image, (*self.shift(_generator(rng)), 0.0))  # saturating, rounded
+
+
+_TO_YIQ = np.array([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+
+
+def hue_matrix(degrees: float) -> np.ndarray:
+    """The 3x3 RGB map turning every colour's hue by ``degrees`` (a rotation of the YIQ chroma plane; grey stays grey)."""
+    turn = np.deg2rad(degrees)
+    rotation = np.array([[1, 0, 0], [0, np.cos(turn), -np.sin(turn)], [0, np.sin(turn), np.cos(turn)]])
+    return np.linalg.inv(_TO_YIQ) @ rotation @ _TO_YIQ
+
+
+@dataclass(frozen=True)
+class PhotometricDistort:
+    """SSD's colour distortion, composed into one affine colour map that one ``cv2.transform`` applies.
+
+    Each change happens with probability 1/2: a brightness offset uniform in
+    +-``brightness_delta`` grey levels; then contrast (about the image's mean
+    grey), saturation and hue, with contrast first or last at random. Contrast
+    and saturation factors are uniform in [``low``, ``high``], the hue turn in
+    +-``hue_delta`` degrees (:func:`hue_matrix`).
+    """
+
+    brightness_delta: float = 32.0
+    low: float = 0.5
+    high: float = 1.5
+    hue_delta: float = 18.0
+
+    def __post_init__(self) -> None:
+        _check_range("PhotometricDistort low/high", self.low, self.high)
+        if self.brightness_delta < 0 or self.hue_delta < 0:
+            raise ValueError(f"PhotometricDistort deltas must be >= 0, got brightness_delta={self.brightness_delta}, "
+                             f"hue_delta={self.hue_delta}.")
+
+    def matrix(self, mean_rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The 3x4 map ``[A | t]`` of one draw, for an image whose mean colour is ``mean_rgb``."""
+        matrix, offset = np.eye(3), np.zeros(3)
+        if rng.random() < 0.5:
+            offset = offset + rng.uniform(-self.brightness_delta, self.brightness_delta)
+        contrast_first = rng.random() < 0.5
+        for step in ("contrast", "saturation", "hue") if contrast_first else ("saturation", "hue", "contrast"):
+            if rng.random() >= 0.5:
+                continue
+            if step == "contrast":
+                matrix, offset = _contrast(matrix, offset, rng.uniform(self.low, self.high), mean_rgb)
+            elif step == "saturation":
+                matrix, offset = _then(_saturation(rng.uniform(self.low, self.high)), matrix, offset)
+            else:
+                matrix, offset = _then(hue_matrix(rng.uniform(-self.hue_delta, self.hue_delta)), matrix, offset)
+        return np.hstack([matrix, offset[:, None]])
+
+    def __call__(self, image: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        matrix = self.matrix(np.array(cv2.mean(image)[:3]), _generator(rng))
+        return cv2.transform(image, matrix.astype(np.float32))
 
 
 @dataclass(frozen=True)

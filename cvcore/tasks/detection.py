@@ -19,6 +19,7 @@ import numpy as np
 from ..data.class_names import resolve as resolve_class_names
 from ..data.detection_transforms import flip_horizontal, resize_to
 from ..data.image import image_pixels
+from ..data.ssd_augment import SSDAugment
 from ..data.transforms import IMAGENET_MEAN, IMAGENET_STD
 from ..errors import ConfigError, CvcoreError
 from ..options import Option
@@ -29,15 +30,19 @@ from .detection_outputs import Detections, batch_outputs, image_detections
 if TYPE_CHECKING:
     from ..pipeline import Pipeline
 
+AUGMENT_TYPES: dict[str, type | tuple[type, ...]] = {"photometric": bool, "expand": (int, float), "crop": bool}
+AUGMENT_HELP = {"photometric": "true or false", "expand": "a zoom-out ratio >= 1 (1: none)", "crop": "true or false"}
+"""The [augment] options of SSD's steps (:class:`~cvcore.data.ssd_augment.SSDAugment`), beside flip."""
 META = ("image_id", "height", "width", "resized_height", "resized_width")
-"""The last target of every sample: the image's id, its size, and its size in the network input."""
+"""The last target of every sample: the image's id, its size (after any training augmentation), and its size in the network input."""
 
 
 @dataclass(frozen=True)
 class DetectionSampleTransform:
     """``(image, target, rng=None) -> (input 3xHxW, boxes (M, 4), labels (M,), meta (5,)[, masks (M, H, W)])``.
 
-    The image is scaled to fit ``canvas`` (height, width) keeping its aspect
+    In training, ``augment`` (SSD's colour, zoom-out and crop steps, or None)
+    runs first. The image is scaled to fit ``canvas`` (height, width) keeping its aspect
     ratio, flipped with probability ``flip`` in training, normalized and padded
     at the bottom and right with zeros (the mean colour). Boxes (input pixels)
     and labels are padded to ``max_objects`` rows with label -1; crowd regions
@@ -51,18 +56,22 @@ class DetectionSampleTransform:
     flip: float = 0.5
     max_objects: int = 100
     masks: bool = False
+    augment: SSDAugment | None = None
 
     def __call__(self, image: np.ndarray, target: Mapping[str, Any], rng: np.random.Generator | None = None) -> tuple[np.ndarray, ...]:
-        height, width = image.shape[:2]
+        rng = rng if rng is not None else np.random.default_rng()
         keep = ~np.asarray(target["crowd"], dtype=bool) if self.train else np.ones(len(target["labels"]), dtype=bool)
         target = {"boxes": np.asarray(target["boxes"], np.float32)[keep], "labels": np.asarray(target["labels"])[keep],
                   "image_id": target["image_id"], **({"masks": np.asarray(target["masks"])[keep]} if self.masks else {})}
+        if self.train and self.augment is not None:
+            image, target = self.augment(image, target, rng)
+        height, width = image.shape[:2]
         if len(target["labels"]) > self.max_objects:
             raise ConfigError(f"Image {target['image_id']} has {len(target['labels'])} objects, more than max_objects = "
                               f"{self.max_objects}: raise the pipeline's max_objects option.")
         scale = min(self.canvas[0] / height, self.canvas[1] / width)
         pixels, target = resize_to(image, target, max(1, round(height * scale)), max(1, round(width * scale)))
-        if self.train and (rng if rng is not None else np.random.default_rng()).random() < self.flip:
+        if self.train and rng.random() < self.flip:
             pixels, target = flip_horizontal(pixels, target)
         resized = pixels.shape[:2]
         x = np.zeros((3, *self.canvas), dtype=np.float32)
@@ -91,7 +100,9 @@ class DetectionTask(Task):
                               "or a shipped list such as 'coco80'", list[str] | str),
         "max_objects": Option("ground-truth objects per image a training batch carries (default 100)", int),
         "masks": Option("feed instance masks to training (Mask R-CNN); default false", bool),
-        "augment": Option("the [augment] table: flip (probability, default 0.5)", Mapping[str, Any]),
+        "augment": Option("the [augment] table: flip (probability, default 0.5); SSD's photometric (colour distortion), "
+                          "expand (largest zoom-out ratio, 1: none) and crop (IoU-constrained), all off by default",
+                          Mapping[str, Any]),
     }
 
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,13 +131,19 @@ class DetectionTask(Task):
 
     def sample_transform(self, pipeline: "Pipeline", train: bool) -> DetectionSampleTransform:
         augment = dict(pipeline.options.get("augment") or {})
-        unknown = sorted(set(augment) - {"flip"})
+        unknown = sorted(set(augment) - {"flip", *AUGMENT_TYPES})
         if unknown:
-            raise ConfigError(f"Unknown [augment] option(s) {unknown} for detection; it takes: flip.")
-        flip = augment.get("flip", 0.5)
+            raise ConfigError(f"Unknown [augment] option(s) {unknown} for detection; it takes: flip, {', '.join(AUGMENT_TYPES)}.")
+        flip = augment.pop("flip", 0.5)
         flip = (0.5 if flip else 0.0) if isinstance(flip, bool) else float(flip)
+        for name, value in augment.items():
+            if not isinstance(value, AUGMENT_TYPES[name]) or (name == "expand" and (isinstance(value, bool) or value < 1)):
+                raise ConfigError(f"[augment] {name} must be {AUGMENT_HELP[name]}, got {value!r}.")
+        ssd = SSDAugment(photometric=augment.get("photometric", False), max_expand=float(augment.get("expand", 1)),
+                         crop=augment.get("crop", False))
         return DetectionSampleTransform(self.input_size(pipeline), train, flip, int(pipeline.options.get("max_objects", 100)),
-                                        bool(pipeline.options.get("masks", False)) and train)
+                                        bool(pipeline.options.get("masks", False)) and train,
+                                        ssd if ssd.photometric or ssd.crop or ssd.max_expand > 1 else None)
 
     def network_targets(self, targets: tuple) -> tuple:
         """Every target (boxes, labels, meta[, masks]): a detector's head samples its training regions against them."""
