@@ -26,9 +26,9 @@ FIRST_PARTY = {
 BUILTINS = {  # the core's non-backbone parts; backbones and their zoo models are checked by the backbone tests
     "head": ["classifier"],
     "loss": ["softmax_cross_entropy"],
-    "metric": ["accuracy", "coco_detection"],
+    "metric": ["accuracy", "coco_detection", "voc07_map", "voc12_map"],
     "transform": ["export", "hybridize"],
-    "dataset": ["coco_detection", "image_folder"],
+    "dataset": ["coco_detection", "image_folder", "voc_detection"],
     "task": ["classification", "detection"],
 }
 TINYNET = Path(__file__).parent / "fixtures" / "cvcore-tinynet"
