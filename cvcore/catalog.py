@@ -48,6 +48,17 @@ FIRST_PARTY: tuple[FirstPartyPlugin, ...] = (
         },
     ),
     FirstPartyPlugin(
+        "ssd",
+        "cvcore-ssd",
+        "ssd",
+        {
+            "model": ("ssd_*_voc", "ssd_*_coco"),
+            "neck": ("ssd*",),
+            "head": ("ssd*",),
+            "loss": ("multibox*",),
+        },
+    ),
+    FirstPartyPlugin(
         "gan",
         "cvcore-gan",
         "gan",

@@ -47,7 +47,7 @@ def test_plugins_lists_builtins_and_all_first_party_plugins():
     out = subprocess.run(CVCORE + ["plugins"], capture_output=True, text=True, check=True, env=env, timeout=300).stdout
     assert max(len(line) for line in out.splitlines()) <= 100  # fits the terminal
     rows = plugin_rows(out)
-    assert set(rows) >= {"cvcore", "pose", "rcnn-fpn", "gan", "prune", "int8-vnni"}
+    assert set(rows) >= {"cvcore", "pose", "rcnn-fpn", "ssd", "gan", "prune", "int8-vnni"}
     assert "cvcore-int8-vnni" in rows["int8-vnni"] and " ok " in rows["int8-vnni"]
     assert "1 head" not in rows["cvcore"] and "2 tasks" in rows["cvcore"] and "2 transforms" in rows["cvcore"]
     names = subprocess.run(CVCORE + ["plugins", "cvcore"], capture_output=True, text=True, check=True, env=env, timeout=300).stdout

@@ -117,7 +117,7 @@ def test_wheelhouse_installs_cvcore_with_pose_and_int8_extras(tmp_path):
     wheelhouse = tmp_path / "wheelhouse"
     sh(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", wheelhouse, ROOT, *PLUGIN_DIRS)
     wheels = sorted(p.name.split("-")[0] for p in wheelhouse.glob("*.whl"))
-    assert wheels == ["cvcore", "cvcore_gan", "cvcore_int8_vnni", "cvcore_pose", "cvcore_prune", "cvcore_rcnn_fpn"]
+    assert wheels == ["cvcore", "cvcore_gan", "cvcore_int8_vnni", "cvcore_pose", "cvcore_prune", "cvcore_rcnn_fpn", "cvcore_ssd"]
     for wheel in wheelhouse.glob("*.whl"):  # what pip reads: the range this interpreter is in, and the licence file
         with zipfile.ZipFile(wheel) as archive:
             metadata = next(archive.read(n).decode() for n in archive.namelist() if n.endswith(".dist-info/METADATA"))

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.usefixtures("cvcore_plugin_state")
 FIRST_PARTY = {
     "pose": "cvcore-pose",
     "rcnn-fpn": "cvcore-rcnn-fpn",
+    "ssd": "cvcore-ssd",
     "gan": "cvcore-gan",
     "prune": "cvcore-prune",
     "int8-vnni": "cvcore-int8-vnni",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-NORM_SUFFIXES = ("gamma", "beta", "running_mean", "running_var")
+from cvcore.nn.symbol_names import NORM_SUFFIXES, symbol_name_map
 
 
 def backbone_name_map(keys: Iterable[str], scope: str, norm: str = "batchnorm") -> dict[str, str]:
@@ -22,20 +22,12 @@ def backbone_name_map(keys: Iterable[str], scope: str, norm: str = "batchnorm") 
     normalizations are numbered per stage (the stem, ``layersN``, ``downN``) in
     the order the network creates them.
     """
-    modules: dict[str, str] = {}
-    for key in keys:
-        module, _, suffix = key.rpartition(".")
-        modules.setdefault(module, "norm" if suffix in NORM_SUFFIXES else "conv")
-    counters: dict[tuple[str, str], int] = {}
-    mapping = {}
-    for module, kind in modules.items():
+
+    def group(module: str) -> str:
         stage = re.match(r"layer(\d+)\.\d+\.(downsample)?", module)
-        group = "" if stage is None else (f"down{stage.group(1)}_" if stage.group(2) else f"layers{stage.group(1)}_")
-        number = counters.get((group, kind), 0)
-        counters[group, kind] = number + 1
-        layer = "conv" if kind == "conv" else norm
-        mapping[f"features.{scope}_{group}{layer}{number}_"] = f"backbone.{module}."
-    return mapping
+        return f"{scope}_" + ("" if stage is None else (f"down{stage.group(1)}_" if stage.group(2) else f"layers{stage.group(1)}_"))
+
+    return symbol_name_map(keys, group, norm=norm)
 
 
 def fpn_name_map(normalized: bool) -> dict[str, str]:

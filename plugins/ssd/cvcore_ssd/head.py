@@ -1,0 +1,109 @@
+"""The SSD head: class and box predictors on every feature map, default boxes, decoding and per-class NMS."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from mxnet import autograd, init
+from mxnet.gluon import HybridBlock, nn
+
+from cvcore.errors import ConfigError
+
+from .anchors import AnchorGenerator
+
+STDS = (0.1, 0.1, 0.2, 0.2)
+"""The box regression's scale: offsets are divided by these before the network learns them (x, y, log w, log h)."""
+ANCHOR_ALLOC = 128
+"""Cells a side of the first map's precomputed default boxes; each later map gets half, and at least 16."""
+
+
+class Predictor(HybridBlock):
+    """A 3x3 convolution to ``channels`` outputs per cell (``predictor``, GluonCV's name)."""
+
+    def __init__(self, channels: int, in_channels: int) -> None:
+        super().__init__()
+        with self.name_scope():
+            self.predictor = nn.Conv2D(channels, 3, padding=1, in_channels=in_channels, weight_initializer=init.Xavier(magnitude=2),
+                                       bias_initializer="zeros")
+
+    def hybrid_forward(self, F, x):
+        return self.predictor(x)
+
+
+class SSDHead(HybridBlock):
+    """Single-shot multibox detection (Liu et al., "SSD", ECCV 2016) over the neck's feature maps.
+
+    Map ``i`` gets default boxes of sizes ``sizes[i]`` and ``sqrt(sizes[i] * sizes[i + 1])``
+    and aspect ``ratios[i]`` (:class:`~cvcore_ssd.anchors.AnchorGenerator`), spaced
+    ``steps[i]`` input pixels apart, and two 3x3 predictors: scores of the
+    background and each class, and box offsets (scaled by :data:`STDS`).
+
+    Training returns ``(class scores (N, B, C + 1), box offsets (N, B, 4), default boxes (1, B, 4))``
+    for the loss; inference returns the detection contract ``(labels (N, K), scores (N, K), boxes (N, K, 4))``:
+    softmax scores above ``score_threshold`` for each class, per-class NMS at
+    ``nms_threshold`` over the ``nms_topk`` best, the ``post_nms`` best kept
+    (label -1 marks empty slots), boxes in input pixels.
+    """
+
+    def __init__(self, in_channels: Sequence[int], in_strides: Sequence[int], *, classes: int = 20,
+                 sizes: Sequence[float] = (30, 60, 111, 162, 213, 264, 315),
+                 ratios: Sequence[Sequence[float]] = ((1, 2, 0.5),) + ((1, 2, 0.5, 3, 1 / 3),) * 3 + ((1, 2, 0.5),) * 2,
+                 steps: Sequence[float] = (8, 16, 32, 64, 100, 300), nms_threshold: float = 0.45, nms_topk: int = 400,
+                 post_nms: int = 100, score_threshold: float = 0.01) -> None:
+        super().__init__()
+        maps = len(in_channels)
+        if not (len(sizes) == maps + 1 and len(ratios) == len(steps) == maps):
+            raise ConfigError(f"The ssd head gets {maps} feature maps: it needs {maps + 1} sizes, {maps} ratios lists and {maps} steps; "
+                              f"got {len(sizes)}, {len(ratios)} and {len(steps)}.")
+        if not 0 <= score_threshold < 1:
+            raise ConfigError(f"score_threshold is a score from 0 to 1, got {score_threshold}.")
+        self.classes = int(classes)
+        self.nms_threshold, self.nms_topk, self.post_nms, self.score_threshold = nms_threshold, nms_topk, post_nms, score_threshold
+        with self.name_scope():
+            self.class_predictors = nn.HybridSequential()
+            self.box_predictors = nn.HybridSequential()
+            self.anchor_generators = nn.HybridSequential()
+            alloc = ANCHOR_ALLOC
+            for width, size, next_size, map_ratios, step in zip(in_channels, sizes, sizes[1:], ratios, steps):
+                generator = AnchorGenerator(size, next_size, map_ratios, step, alloc)
+                self.anchor_generators.add(generator)
+                alloc = max(alloc // 2, 16)
+                self.class_predictors.add(Predictor(generator.per_cell * (self.classes + 1), width))
+                self.box_predictors.add(Predictor(generator.per_cell * 4, width))
+
+    def hybrid_forward(self, F, *features):
+        scores = F.concat(*[F.flatten(F.transpose(p(x), (0, 2, 3, 1))) for x, p in zip(features, self.class_predictors)], dim=1)
+        offsets = F.concat(*[F.flatten(F.transpose(p(x), (0, 2, 3, 1))) for x, p in zip(features, self.box_predictors)], dim=1)
+        anchors = F.concat(*[g(x).reshape((1, -1)) for x, g in zip(features, self.anchor_generators)], dim=1).reshape((1, -1, 4))
+        scores = scores.reshape((0, -1, self.classes + 1))
+        offsets = offsets.reshape((0, -1, 4))
+        if autograd.is_training():
+            return scores, offsets, anchors
+        return self._detections(F, F.softmax(scores, axis=-1), decode(F, offsets, anchors))
+
+    def _detections(self, F, probabilities, boxes):
+        """Per-class rows ``(label, score, x1, y1, x2, y2)`` of every default box, suppressed per class, best first."""
+        rows = []
+        for label in range(self.classes):
+            score = probabilities.slice_axis(axis=-1, begin=label + 1, end=label + 2)
+            kept = score > self.score_threshold
+            label_or_none = F.where(kept, F.ones_like(score) * label, F.ones_like(score) * -1)
+            rows.append(F.concat(label_or_none, F.where(kept, score, F.zeros_like(score)), boxes, dim=-1))
+        found = F.concat(*rows, dim=1)
+        if 0 < self.nms_threshold < 1:
+            found = F.contrib.box_nms(found, overlap_thresh=self.nms_threshold, topk=self.nms_topk, valid_thresh=self.score_threshold,
+                                      id_index=0, score_index=1, coord_start=2, force_suppress=False)
+            if self.post_nms > 0:
+                found = found.slice_axis(axis=1, begin=0, end=self.post_nms)
+        labels = found.slice_axis(axis=2, begin=0, end=1).reshape((0, -1))
+        return labels, found.slice_axis(axis=2, begin=1, end=2).reshape((0, -1)), found.slice_axis(axis=2, begin=2, end=6)
+
+
+def decode(F, offsets, anchors):
+    """Box offsets (N, B, 4) from default boxes ``cx, cy, w, h`` (1, B, 4) -> corners ``x1, y1, x2, y2`` (N, B, 4)."""
+    dx, dy, dw, dh = F.split(offsets, axis=-1, num_outputs=4)
+    ax, ay, aw, ah = F.split(anchors, axis=-1, num_outputs=4)
+    cx = F.broadcast_add(F.broadcast_mul(dx * STDS[0], aw), ax)
+    cy = F.broadcast_add(F.broadcast_mul(dy * STDS[1], ah), ay)
+    half_w = F.broadcast_mul(F.exp(dw * STDS[2]), aw) / 2
+    half_h = F.broadcast_mul(F.exp(dh * STDS[3]), ah) / 2
+    return F.concat(cx - half_w, cy - half_h, cx + half_w, cy + half_h, dim=-1)
