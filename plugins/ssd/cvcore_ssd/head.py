@@ -1,19 +1,29 @@
 """The SSD head: class and box predictors on every feature map, default boxes, decoding and per-class NMS."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
-from mxnet import autograd, init
+import mxnet as mx
+from mxnet import init
 from mxnet.gluon import HybridBlock, nn
 
 from cvcore.errors import ConfigError
 
 from .anchors import AnchorGenerator
+from .coder import decode
+from .targets import match
 
-STDS = (0.1, 0.1, 0.2, 0.2)
-"""The box regression's scale: offsets are divided by these before the network learns them (x, y, log w, log h)."""
 ANCHOR_ALLOC = 128
 """Cells a side of the first map's precomputed default boxes; each later map gets half, and at least 16."""
+
+
+class TrainingOutputs(NamedTuple):
+    """What the head returns in training: its predictions beside the targets of their default boxes (what the loss reads)."""
+
+    class_logits: mx.nd.NDArray  # (N, B, classes + 1)
+    offsets: mx.nd.NDArray  # (N, B, 4)
+    class_targets: mx.nd.NDArray  # (N, B): 0 background, c + 1 class c
+    offset_targets: mx.nd.NDArray  # (N, B, 4), zeros where background
 
 
 class Predictor(HybridBlock):
@@ -37,8 +47,10 @@ class SSDHead(HybridBlock):
     ``steps[i]`` input pixels apart, and two 3x3 predictors: scores of the
     background and each class, and box offsets (scaled by :data:`STDS`).
 
-    Training returns ``(class scores (N, B, C + 1), box offsets (N, B, 4), default boxes (1, B, 4))``
-    for the loss; inference returns the detection contract ``(labels (N, K), scores (N, K), boxes (N, K, 4))``:
+    Called with the ground truth after the maps (``boxes, labels, meta``, as the
+    training engine does), it returns :class:`TrainingOutputs`: the default boxes
+    matched to the objects (:func:`~cvcore_ssd.targets.match`) beside the
+    predictions. Inference returns the detection contract ``(labels (N, K), scores (N, K), boxes (N, K, 4))``:
     softmax scores above ``score_threshold`` for each class, per-class NMS at
     ``nms_threshold`` over the ``nms_topk`` best, the ``post_nms`` best kept
     (label -1 marks empty slots), boxes in input pixels.
@@ -70,15 +82,25 @@ class SSDHead(HybridBlock):
                 self.class_predictors.add(Predictor(generator.per_cell * (self.classes + 1), width))
                 self.box_predictors.add(Predictor(generator.per_cell * 4, width))
 
+    def forward(self, *inputs):
+        """Inference on the maps; with the ground truth after them, the training pass."""
+        maps = len(self.class_predictors)
+        if len(inputs) > maps:
+            scores, offsets, anchors = self._predict(mx.nd, inputs[:maps])
+            boxes, labels = inputs[maps:maps + 2]
+            return TrainingOutputs(scores, offsets, *match(anchors.detach(), boxes, labels))  # targets carry no gradient
+        return super().forward(*inputs)
+
     def hybrid_forward(self, F, *features):
+        scores, offsets, anchors = self._predict(F, features)
+        return self._detections(F, F.softmax(scores, axis=-1), decode(F, offsets, anchors))
+
+    def _predict(self, F, features):
+        """Class logits (N, B, classes + 1), box offsets (N, B, 4) and default boxes (1, B, 4) of all maps."""
         scores = F.concat(*[F.flatten(F.transpose(p(x), (0, 2, 3, 1))) for x, p in zip(features, self.class_predictors)], dim=1)
         offsets = F.concat(*[F.flatten(F.transpose(p(x), (0, 2, 3, 1))) for x, p in zip(features, self.box_predictors)], dim=1)
         anchors = F.concat(*[g(x).reshape((1, -1)) for x, g in zip(features, self.anchor_generators)], dim=1).reshape((1, -1, 4))
-        scores = scores.reshape((0, -1, self.classes + 1))
-        offsets = offsets.reshape((0, -1, 4))
-        if autograd.is_training():
-            return scores, offsets, anchors
-        return self._detections(F, F.softmax(scores, axis=-1), decode(F, offsets, anchors))
+        return scores.reshape((0, -1, self.classes + 1)), offsets.reshape((0, -1, 4)), anchors
 
     def _detections(self, F, probabilities, boxes):
         """Per-class rows ``(label, score, x1, y1, x2, y2)`` of every default box, suppressed per class, best first."""
@@ -97,13 +119,3 @@ class SSDHead(HybridBlock):
         labels = found.slice_axis(axis=2, begin=0, end=1).reshape((0, -1))
         return labels, found.slice_axis(axis=2, begin=1, end=2).reshape((0, -1)), found.slice_axis(axis=2, begin=2, end=6)
 
-
-def decode(F, offsets, anchors):
-    """Box offsets (N, B, 4) from default boxes ``cx, cy, w, h`` (1, B, 4) -> corners ``x1, y1, x2, y2`` (N, B, 4)."""
-    dx, dy, dw, dh = F.split(offsets, axis=-1, num_outputs=4)
-    ax, ay, aw, ah = F.split(anchors, axis=-1, num_outputs=4)
-    cx = F.broadcast_add(F.broadcast_mul(dx * STDS[0], aw), ax)
-    cy = F.broadcast_add(F.broadcast_mul(dy * STDS[1], ah), ay)
-    half_w = F.broadcast_mul(F.exp(dw * STDS[2]), aw) / 2
-    half_h = F.broadcast_mul(F.exp(dh * STDS[3]), ah) / 2
-    return F.concat(cx - half_w, cy - half_h, cx + half_w, cy + half_h, dim=-1)

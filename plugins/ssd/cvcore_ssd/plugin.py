@@ -2,8 +2,8 @@
 
 Single-shot multibox detectors for the core's ``detection`` task: the
 ``ssd_extras`` neck on any backbone's last two maps, the ``ssd`` head (default
-boxes, class and box predictors, per-class NMS), and GluonCV's four Pascal VOC
-models.
+boxes, class and box predictors, per-class NMS), the ``multibox`` loss (with
+hard-negative mining), and GluonCV's four Pascal VOC models.
 """
 import cvcore
 
@@ -22,6 +22,13 @@ def cvcore_heads():
     from .zoo import parts
 
     return parts()["head"]
+
+
+@cvcore.hookimpl
+def cvcore_losses():
+    from .zoo import parts
+
+    return parts()["loss"]
 
 
 @cvcore.hookimpl

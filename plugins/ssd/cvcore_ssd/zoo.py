@@ -12,6 +12,7 @@ from cvcore.zoo import ModelRecipe, gluoncv_weights
 
 HEAD_NAME = "ssd"
 NECK_NAME = "ssd_extras"
+LOSS_NAME = "multibox"
 TASK_NAME = "detection"
 VOC_RATIOS = ((1, 2, 0.5),) + ((1, 2, 0.5, 3, 1 / 3),) * 3 + ((1, 2, 0.5),) * 2
 
@@ -93,6 +94,7 @@ def recipe(name: str) -> ModelRecipe:
         neck={"name": NECK_NAME, "layers": model.extras, "image_size": model.size, **({"batch_norm": True} if model.batch_norm else {})},
         head={"name": HEAD_NAME, "sizes": list(model.sizes), "ratios": [list(r) for r in model.ratios], "steps": list(model.steps),
               **model.head},
+        loss=LOSS_NAME,
         metric="voc07_map",
         options={"input_shape": [1, 3, model.size, model.size], "classes": 20, "class_names": "voc20"},
         weights=gluoncv_weights(name),
@@ -101,15 +103,18 @@ def recipe(name: str) -> ModelRecipe:
 
 
 def parts() -> dict[str, list[Component]]:
-    """The neck and head components."""
+    """The neck, head and loss components."""
     from .extras import SSDExtras
     from .head import SSDHead
+    from .loss import MultiBoxLoss
 
     return {
         "neck": [Component(NECK_NAME, SSDExtras, "SSD's extra layers after a backbone's last two maps (layers: vgg300, vgg512, "
                                                  "expand512 or your own; batch_norm for the expander).", {"in_features": 2})],
         "head": [Component(HEAD_NAME, SSDHead, "SSD: class and box predictors and default boxes on every map; per-class NMS.",
                            {"in_features": 0})],
+        "loss": [Component(LOSS_NAME, MultiBoxLoss, "SSD's loss: cross-entropy on matched and hard-negative default boxes "
+                                                    "(3 per match), smooth L1 on matched offsets.")],
     }
 
 

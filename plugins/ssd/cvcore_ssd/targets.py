@@ -1,0 +1,37 @@
+"""Matching SSD's default boxes to the ground truth, and the offsets each matched box should predict."""
+from __future__ import annotations
+
+import mxnet as mx
+
+from .coder import corners, encode
+
+MATCH_IOU = 0.5
+"""A default box overlapping an object by at least this much is matched to it (besides each object's best box)."""
+
+
+def match(anchors: mx.nd.NDArray, boxes: mx.nd.NDArray, labels: mx.nd.NDArray,
+          threshold: float = MATCH_IOU) -> tuple[mx.nd.NDArray, mx.nd.NDArray]:
+    """Class targets (N, B) and box offset targets (N, B, 4) of default boxes ``anchors`` (1, B, 4) ``cx, cy, w, h``.
+
+    ``boxes`` (N, M, 4) ``x1, y1, x2, y2`` and ``labels`` (N, M) are the ground
+    truth padded with label -1. Each object claims the default box that overlaps
+    it most; every other box goes to the object it overlaps most when that IoU
+    is at least ``threshold``. A matched box's class target is its object's
+    label + 1 and its offsets encode the object relative to it (scaled by
+    :data:`~cvcore_ssd.head.STDS`); unmatched boxes are background (0).
+    """
+    valid = labels >= 0  # (N, M)
+    iou = mx.nd.contrib.box_iou(corners(anchors[0]), boxes)  # (B, N, M)
+    iou = mx.nd.where(mx.nd.broadcast_like(valid.expand_dims(0), iou), iou, mx.nd.ones_like(iou) * -1).transpose((1, 0, 2))  # (N, B, M)
+    best_object = mx.nd.argmax(iou, axis=2)  # (N, B)
+    best_iou = mx.nd.max(iou, axis=2)
+    claimed = mx.nd.one_hot(mx.nd.argmax(iou, axis=1), depth=iou.shape[1]) * valid.expand_dims(-1)  # (N, M, B): each object's box
+    claimed_by = mx.nd.argmax(claimed, axis=1)  # (N, B): the object claiming the box (when any does)
+    forced = mx.nd.max(claimed, axis=1) > 0
+    owner = mx.nd.where(forced, claimed_by, best_object)
+    matched = forced + (best_iou >= threshold) > 0
+    flat = mx.nd.broadcast_add(owner, mx.nd.arange(boxes.shape[0], ctx=owner.context).expand_dims(1) * boxes.shape[1])  # into N * M rows
+    class_targets = mx.nd.where(matched, mx.nd.take(labels.reshape((-1,)), flat) + 1, mx.nd.zeros_like(owner))
+    objects = mx.nd.take(boxes.reshape((-1, 4)), flat)  # (N, B, 4)
+    return class_targets, encode(objects, anchors) * matched.expand_dims(-1)
+
