@@ -78,3 +78,22 @@ def test_extra_layers_that_shrink_maps_need_the_input_size():
     with pytest.raises(ConfigError, match="transition, channels, kernel, stride, padding"):
         Pipeline("detection", backbone="vgg16_atrous", neck={"name": "ssd_extras", "layers": [[256, 512, 3]]}, head="ssd",
                  input_shape=[1, 3, 300, 300])
+
+
+def test_reset_class_keeps_reused_classes_scores_on_every_default_box(tmp_path):
+    pipeline = Pipeline.from_model("ssd_300_vgg16_atrous_voc", head={"nms_threshold": 0, "score_threshold": 0})  # every box, no NMS
+    x = mx.nd.random.uniform(-1, 1, shape=(1, 3, 300, 300))
+    labels, scores, boxes = (y.asnumpy()[0] for y in pipeline.net(x))
+    per_class = len(labels) // 20  # the rows of each class's candidates, class-major
+    cat, dog = (slice(index * per_class, (index + 1) * per_class) for index in (7, 11))  # VOC's classes 7 and 11
+    pipeline.reset_class(["dog", "cat"], reuse_weights=["cat", "dog"])
+    new_labels, new_scores, new_boxes = (y.asnumpy()[0] for y in pipeline.net(x))
+    assert len(new_labels) == 2 * per_class and pipeline.options["class_names"] == ["dog", "cat"]
+    np.testing.assert_allclose(new_scores[:per_class], scores[dog], rtol=1e-5, atol=1e-7)  # the 18 dropped classes count as background
+    np.testing.assert_allclose(new_scores[per_class:], scores[cat], rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(new_boxes[per_class:], boxes[cat])
+    pipeline.save(tmp_path / "pets")
+    again = Pipeline.load(tmp_path / "pets")
+    testing.assert_same_outputs(testing.outputs_of(pipeline.net, x), testing.outputs_of(again.net, x), "a reset SSD saved and loaded")
+    pipeline.reset_class(["dog", "cat", "unicorn"], reuse_weights=["dog", "cat"])  # a new class starts afresh and takes its share
+    assert len(pipeline.net(x)[0][0]) == 3 * per_class

@@ -15,6 +15,7 @@ from mxnet import init
 from mxnet.gluon import HybridBlock, nn
 
 from cvcore.errors import ConfigError
+from cvcore.nn.class_reset import class_rows, merge_absorbed, resized_layer
 
 from . import targets as T
 from .coder import decode_boxes
@@ -143,29 +144,20 @@ class RCNNHead(HybridBlock):
         """
         if classes < 1:
             raise ConfigError(f"classes must be at least 1, got {classes}.")
-        dropped = [old for old in range(self.classes) if old not in set(reuse.values())]
-        background = [old + 1 for old in dropped] + [self.classes + 1 + row for row in range(self.absorbed)]
-        rows = {0: 0, **{new + 1: old + 1 for new, old in reuse.items()},
-                **{classes + 1 + index: row for index, row in enumerate(background)}}
+        rows, absorbed = class_rows(classes, self.classes, self.absorbed, reuse)
         boxes = {4 * new + k: 4 * old + k for new, old in reuse.items() for k in range(4)}
         with self.name_scope():
-            self.class_predictor = _resized(self.class_predictor, _class_layer(classes + 1 + len(background)), rows)
-            self.box_predictor = _resized(self.box_predictor, _box_layer(classes), boxes)
+            self.class_predictor = resized_layer(self.class_predictor, _class_layer(classes + 1 + absorbed), rows)
+            self.box_predictor = resized_layer(self.box_predictor, _box_layer(classes), boxes)
         if self.masks:
             with self.mask.name_scope():
-                self.mask.mask = _resized(self.mask.mask, self.mask.predictor(classes), dict(reuse))
-        self.classes, self.absorbed = classes, len(background)
+                self.mask.mask = resized_layer(self.mask.mask, self.mask.predictor(classes), dict(reuse))
+        self.classes, self.absorbed = classes, absorbed
         return {"absorbed": self.absorbed}
 
     def _class_logits(self, F, raw):
         """The classifier's rows -> ``[background, class 1 .. classes]`` logits; absorbed rows join the background."""
-        if not self.absorbed:
-            return raw
-        background = F.concat(F.slice_axis(raw, axis=-1, begin=0, end=1),
-                              F.slice_axis(raw, axis=-1, begin=self.classes + 1, end=None), dim=-1)
-        peak = F.max(background, axis=-1, keepdims=True)
-        merged = F.log(F.sum(F.exp(F.broadcast_sub(background, peak)), axis=-1, keepdims=True)) + peak
-        return F.concat(merged, F.slice_axis(raw, axis=-1, begin=1, end=self.classes + 1), dim=-1)
+        return merge_absorbed(F, raw, self.classes) if self.absorbed else raw
 
     def _classify(self, F, features: Sequence, rois):
         """Class logits (R, classes + 1) and box deltas (R, classes * 4) of regions ``rois`` (R, 5)."""
@@ -248,19 +240,6 @@ def _class_layer(rows: int) -> nn.Dense:
 def _box_layer(classes: int) -> nn.Dense:
     """Class-specific box deltas, four per class."""
     return nn.Dense(classes * 4, in_units=1024, weight_initializer=init.Normal(0.001))
-
-
-def _resized(old: HybridBlock, new: HybridBlock, rows: Mapping[int, int]) -> HybridBlock:
-    """``new`` initialized where ``old`` lives, its output rows ``rows`` (new -> old) copied from ``old``."""
-    contexts = old.weight.list_ctx()
-    new.initialize(ctx=contexts)
-    if rows:
-        targets, sources = list(rows), list(rows.values())
-        for name in ("weight", "bias"):
-            values = getattr(new, name).data(contexts[0]).asnumpy()
-            values[targets] = getattr(old, name).data(contexts[0]).asnumpy()[sources]
-            getattr(new, name).set_data(mx.nd.array(values))
-    return new
 
 
 def _of_class(F, x, classes, count: int, trailing: int):

@@ -1,13 +1,14 @@
 """The SSD head: class and box predictors on every feature map, default boxes, decoding and per-class NMS."""
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import mxnet as mx
 from mxnet import init
 from mxnet.gluon import HybridBlock, nn
 
 from cvcore.errors import ConfigError
+from cvcore.nn.class_reset import class_rows, merge_absorbed, resized_layer
 
 from .anchors import AnchorGenerator
 from .coder import decode
@@ -29,8 +30,8 @@ class TrainingOutputs(NamedTuple):
 class Predictor(HybridBlock):
     """A 3x3 convolution to ``channels`` outputs per cell (``predictor``, GluonCV's name)."""
 
-    def __init__(self, channels: int, in_channels: int) -> None:
-        super().__init__()
+    def __init__(self, channels: int, in_channels: int, prefix: str | None = None) -> None:
+        super().__init__(prefix=prefix)
         with self.name_scope():
             self.predictor = nn.Conv2D(channels, 3, padding=1, in_channels=in_channels, weight_initializer=init.Xavier(magnitude=2),
                                        bias_initializer="zeros")
@@ -60,7 +61,7 @@ class SSDHead(HybridBlock):
                  sizes: Sequence[float] = (30, 60, 111, 162, 213, 264, 315),
                  ratios: Sequence[Sequence[float]] = ((1, 2, 0.5),) + ((1, 2, 0.5, 3, 1 / 3),) * 3 + ((1, 2, 0.5),) * 2,
                  steps: Sequence[float] = (8, 16, 32, 64, 100, 300), nms_threshold: float = 0.45, nms_topk: int = 400,
-                 post_nms: int = 100, score_threshold: float = 0.01) -> None:
+                 post_nms: int = 100, score_threshold: float = 0.01, absorbed: int = 0) -> None:
         super().__init__()
         maps = len(in_channels)
         if not (len(sizes) == maps + 1 and len(ratios) == len(steps) == maps):
@@ -68,7 +69,7 @@ class SSDHead(HybridBlock):
                               f"got {len(sizes)}, {len(ratios)} and {len(steps)}.")
         if not 0 <= score_threshold < 1:
             raise ConfigError(f"score_threshold is a score from 0 to 1, got {score_threshold}.")
-        self.classes = int(classes)
+        self.classes, self.absorbed = int(classes), int(absorbed)
         self.nms_threshold, self.nms_topk, self.post_nms, self.score_threshold = nms_threshold, nms_topk, post_nms, score_threshold
         with self.name_scope():
             self.class_predictors = nn.HybridSequential()
@@ -79,7 +80,7 @@ class SSDHead(HybridBlock):
                 generator = AnchorGenerator(size, next_size, map_ratios, step, alloc)
                 self.anchor_generators.add(generator)
                 alloc = max(alloc // 2, 16)
-                self.class_predictors.add(Predictor(generator.per_cell * (self.classes + 1), width))
+                self.class_predictors.add(Predictor(generator.per_cell * (self.classes + 1 + self.absorbed), width))
                 self.box_predictors.add(Predictor(generator.per_cell * 4, width))
 
     def forward(self, *inputs):
@@ -100,7 +101,33 @@ class SSDHead(HybridBlock):
         scores = F.concat(*[F.flatten(F.transpose(p(x), (0, 2, 3, 1))) for x, p in zip(features, self.class_predictors)], dim=1)
         offsets = F.concat(*[F.flatten(F.transpose(p(x), (0, 2, 3, 1))) for x, p in zip(features, self.box_predictors)], dim=1)
         anchors = F.concat(*[g(x).reshape((1, -1)) for x, g in zip(features, self.anchor_generators)], dim=1).reshape((1, -1, 4))
-        return scores.reshape((0, -1, self.classes + 1)), offsets.reshape((0, -1, 4)), anchors
+        scores = scores.reshape((0, -1, self.classes + 1 + self.absorbed))
+        if self.absorbed:
+            scores = merge_absorbed(F, scores, self.classes)
+        return scores, offsets.reshape((0, -1, 4)), anchors
+
+    def reset_class(self, classes: int, reuse: Mapping[int, int]) -> dict[str, Any]:
+        """``classes`` classes from now on; new class ``i`` keeps old class ``reuse[i]``'s predictor rows exactly.
+
+        Old classes not reused are absorbed into the background (their rows are
+        kept, and their probability counts as background), so a reused class
+        scores every default box exactly as before. Box predictors are shared by
+        all classes and stay. Returns the head options to record.
+        """
+        if classes < 1:
+            raise ConfigError(f"classes must be at least 1, got {classes}.")
+        rows, absorbed = class_rows(classes, self.classes, self.absorbed, reuse)
+        old_width, new_width = self.classes + 1 + self.absorbed, classes + 1 + absorbed
+        with self.class_predictors.name_scope():
+            for index, (predictor, generator) in enumerate(zip(list(self.class_predictors), self.anchor_generators)):
+                layer = predictor.predictor
+                fresh = Predictor(generator.per_cell * new_width, layer.weight.shape[1], prefix=predictor.prefix)
+                per_anchor = {anchor * new_width + new: anchor * old_width + old for anchor in range(generator.per_cell)
+                              for new, old in rows.items()}
+                fresh.predictor = resized_layer(layer, fresh.predictor, per_anchor)
+                self.class_predictors._children[str(index)] = fresh
+        self.classes, self.absorbed = classes, absorbed
+        return {"classes": classes, "absorbed": absorbed}
 
     def _detections(self, F, probabilities, boxes):
         """Per-class rows ``(label, score, x1, y1, x2, y2)`` of every default box, suppressed per class, best first."""
