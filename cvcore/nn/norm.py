@@ -10,6 +10,12 @@ from mxnet.gluon.contrib.nn import SyncBatchNorm
 NORM_LAYERS: dict[str, type] = {"BatchNorm": nn.BatchNorm, "SyncBatchNorm": SyncBatchNorm}
 
 
+SYMBOLIC_BATCH_NORM: dict[str, Any] = {"epsilon": 1e-3, "scale": False}
+"""``norm_kwargs`` that normalize as MXNet's symbolic ``BatchNorm`` (and ``SyncBatchNorm``) do at their defaults, which
+GluonCV's symbol-built layers use (its R-CNN BatchNorm FPN, its SSD feature expander): epsilon 1e-3 (Gluon's is 1e-5)
+and gamma fixed at 1 (its parameter is kept, and ignored)."""
+
+
 def norm_factory(norm_layer: str | type = "BatchNorm", norm_kwargs: Mapping[str, Any] | None = None) -> Callable[..., HybridBlock]:
     """A callable that builds one normalization layer, ``factory(**layer_kwargs)``.
 

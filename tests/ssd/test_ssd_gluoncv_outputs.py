@@ -39,7 +39,7 @@ def test_gluoncv_ssd_file_loads_and_gives_gluoncvs_detections(name, gluoncv):
     params, x, (ids, scores, boxes) = gluoncv[name]
     pipeline = Pipeline.from_model(name, pretrained=str(params))
     labels, our_scores, our_boxes = (y.asnumpy() for y in pipeline.net(mx.nd.array(x)))
-    assert ids.shape == (1, 100, 1) and (ids >= 0).sum() == 100 and len(np.unique(ids)) > 1
+    assert ids.shape == (1, 100, 1) and (ids >= 0).sum() == 100 and len(np.unique(scores)) > 50  # 100 distinct detections
     np.testing.assert_array_equal(labels, ids[..., 0])
     np.testing.assert_allclose(our_scores, scores[..., 0], rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(our_boxes, boxes, rtol=0, atol=1e-3)

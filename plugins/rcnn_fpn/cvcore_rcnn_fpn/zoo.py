@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from cvcore.component import Component
+from cvcore.nn.norm import SYMBOLIC_BATCH_NORM
 from cvcore.zoo import ModelRecipe, gluoncv_weights
 
 from .names import HEAD_NAME_MAP, backbone_name_map, fpn_name_map
@@ -31,9 +32,6 @@ class Model:
 FASTER = {"rpn_channels": 1024, "box_head": "fc", "roi_size": 7, "clip": 4.14}
 MASK = {"rpn_channels": 1024, "box_head": "fc", "roi_size": 14, "clip": 4.42, "masks": True}
 SYNC_BN = {"rpn_channels": 256, "box_head": "conv", "roi_size": 7, "clip": 4.14, "norm_layer": "SyncBatchNorm"}
-SYMBOLIC_NORM = {"epsilon": 1e-3, "scale": False}
-"""The BatchNorm model's pyramid normalizes as MXNet's symbolic SyncBatchNorm does by default, which GluonCV
-builds it from: epsilon 1e-3 (Gluon's is 1e-5) and gamma fixed at 1 (its parameter is kept, and ignored)."""
 
 MODELS: dict[str, Model] = {
     "faster_rcnn_fpn_resnet50_v1b_coco": Model("resnet50_v1b", FASTER),
@@ -68,7 +66,7 @@ def recipe(name: str) -> ModelRecipe:
     return ModelRecipe(
         TASK_NAME,
         backbone={"name": model.backbone, **norm},
-        neck={"name": NECK_NAME, **norm, **({"norm_kwargs": SYMBOLIC_NORM} if model.sync_batch_norm else {})},
+        neck={"name": NECK_NAME, **norm, **({"norm_kwargs": SYMBOLIC_BATCH_NORM} if model.sync_batch_norm else {})},
         head={"name": HEAD_NAME, **model.head},
         loss=LOSS_NAME,
         metric="coco_detection",

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from cvcore.component import Component
+from cvcore.nn.norm import SYMBOLIC_BATCH_NORM
 from cvcore.nn.symbol_names import symbol_name_map
 from cvcore.zoo import ModelRecipe, gluoncv_weights
 
@@ -91,7 +92,8 @@ def recipe(name: str) -> ModelRecipe:
     return ModelRecipe(
         TASK_NAME,
         backbone={"name": model.backbone},
-        neck={"name": NECK_NAME, "layers": model.extras, "image_size": model.size, **({"batch_norm": True} if model.batch_norm else {})},
+        neck={"name": NECK_NAME, "layers": model.extras, "image_size": model.size,
+              **({"batch_norm": True, "norm_kwargs": SYMBOLIC_BATCH_NORM} if model.batch_norm else {})},
         head={"name": HEAD_NAME, "sizes": list(model.sizes), "ratios": [list(r) for r in model.ratios], "steps": list(model.steps),
               **model.head},
         loss=LOSS_NAME,
