@@ -142,6 +142,19 @@ def test_ctrl_c_finishes_the_step_saves_and_says_where(tinynet, color_folders, t
     assert history["step"] == 6
 
 
+class SendSigtermAfterTheLastEpoch(Callback):
+    def on_epoch_end(self, state, record):
+        if record["epoch"] == 2:  # the last epoch is trained, validated and saved: only the signal is left
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_a_signal_during_the_last_epochs_end_still_stops_with_its_checkpoint(tinynet, color_folders, tmp_path):
+    with pytest.raises(TrainingInterrupted) as stopped:  # before: fit returned as if nothing had happened, and the process ran on
+        small_pipeline(color_folders).fit(epochs=2, out_dir=str(tmp_path), callbacks=[SendSigtermAfterTheLastEpoch()], **OPTIONS)
+    assert stopped.value.signal == signal.SIGTERM and "by SIGTERM" in str(stopped.value)
+    assert stopped.value.checkpoint == str(tmp_path / "checkpoints" / "step-00000006")
+
+
 def test_an_interrupted_data_iterator_also_saves(tinynet, color_folders, tmp_path):
     class FlakyDataset(gluon.data.Dataset):
         def __init__(self, dataset):

@@ -188,6 +188,8 @@ class Engine:
                 raise self._interrupted(stop.requested)
         bar.close()
         self._finish_epoch(val_data, epoch_meter)
+        if stop.requested:  # a signal during validation or the checkpoint: the epoch is saved, stop now (even after the last)
+            raise self._interrupted(stop.requested)
 
     def _finish_epoch(self, val_data: Any, meter: Throughput) -> None:
         config, state = self.config, self.state
