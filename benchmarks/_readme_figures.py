@@ -175,7 +175,8 @@ def rcnn_training(report: dict[str, Any]) -> str:
              for kind, result in report["accuracy"].items() for p in result["curve"]]
     data = report["data"]
     return "\n\n".join([
-        f"Faster and Mask R-CNN FPN on {report['backbone']}, trained from scratch for {report['minutes']:g} minutes each on "
+        f"Faster and Mask R-CNN FPN on {report['backbone']} with a {report['neck']['channels']}-channel pyramid, trained from scratch "
+        f"for {report['minutes']:g} minutes each on "
         f"synthetic shapes ({data['train']} training, {data['val']} val images at {data['size'][0]}x{data['size'][1]}), "
         "COCO AP on val after every epoch:",
         markdown_table(["model", "epoch", "minutes", "bbox AP", "segm AP"], curve),

@@ -41,6 +41,7 @@ def test_importing_a_benchmark_or_a_plugin_module_first_still_sets_the_defaults(
     root = Path(__file__).resolve().parents[1]
     scripts = sorted(p for p in (root / "benchmarks").glob("*.py") if not p.name.startswith("_"))
     code = ("import importlib.util, os, sys\n"
+            "sys.path.insert(0, os.path.dirname(sys.argv[1]))\n"  # as `python SCRIPT` does: the folder's helpers import
             "spec = importlib.util.spec_from_file_location('bench', sys.argv[1])\n"
             "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
             "print('mxnet' in sys.modules, os.environ.get('OMP_NUM_THREADS'), os.environ.get('MXNET_SUBGRAPH_VERBOSE'))")

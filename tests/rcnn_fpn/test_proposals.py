@@ -50,3 +50,15 @@ def test_per_level_proposals_keep_every_levels_best():
 def test_proposals_keep_at_most_post_nms(per_level):
     levels, _ = proposals_by_level(per_level=per_level, pre_nms=1000, post_nms=7)
     assert len(levels) == 7
+
+
+def test_the_best_rows_are_ranked_by_score_and_padded_in_both_modes():
+    from cvcore_rcnn_fpn.rpn import _best
+
+    rows = mx.nd.array([[[0.2, 1, 1, 2, 2], [-1, -1, -1, -1, -1], [0.9, 3, 3, 4, 4]],
+                        [[0.5, 5, 5, 6, 6], [0.7, 7, 7, 8, 8], [0.1, 9, 9, 9, 9]]])
+    expected = [[0.9, 0.2, -1, -1], [0.7, 0.5, 0.1, -1]]  # four asked of three rows: the last is padding
+    np.testing.assert_allclose(_best(mx.nd, rows, 4).asnumpy()[:, :, 0], expected)
+    symbol = _best(mx.sym, mx.sym.var("rows"), 4)
+    np.testing.assert_allclose(symbol.eval(rows=rows)[0].asnumpy(), _best(mx.nd, rows, 4).asnumpy())
+    assert _best(mx.nd, rows, 4).asnumpy()[1, 0, 1:].tolist() == [7, 7, 8, 8]  # whole rows move with their scores

@@ -90,12 +90,26 @@ class RPN(HybridBlock):
             level = F.concat(scores, boxes, dim=-1)
             candidates.append(self._nms(F, level, pre_nms) if self.per_level else level)
         every_level = F.concat(*candidates, dim=1)
-        # per level, each level was suppressed on its own: all of them are only ordered by score (nothing overlaps IoU > 1)
-        kept = self._nms(F, every_level, -1, overlap=1.0) if self.per_level else self._nms(F, every_level, pre_nms)
-        kept = F.slice_axis(kept, axis=1, begin=0, end=post_nms)
+        # per level, each level was suppressed on its own: the levels' survivors are only ranked together
+        kept = _best(F, every_level, post_nms) if self.per_level else F.slice_axis(self._nms(F, every_level, pre_nms), axis=1,
+                                                                                    begin=0, end=post_nms)
         return F.slice_axis(kept, axis=-1, begin=0, end=1), F.slice_axis(kept, axis=-1, begin=1, end=None)
 
-    def _nms(self, F, candidates, topk: int, overlap: float | None = None):
-        """``candidates`` (N, R, 5) ``[score, x1, y1, x2, y2]`` best first, suppressed ones -1 (``overlap`` 1: none suppressed)."""
-        return F.contrib.box_nms(candidates, overlap_thresh=self.nms_threshold if overlap is None else overlap, topk=topk,
-                                 coord_start=1, score_index=0, id_index=-1, force_suppress=True)
+    def _nms(self, F, candidates, topk: int):
+        """``candidates`` (N, R, 5) ``[score, x1, y1, x2, y2]`` best first, suppressed ones -1."""
+        return F.contrib.box_nms(candidates, overlap_thresh=self.nms_threshold, topk=topk, coord_start=1, score_index=0, id_index=-1,
+                                 force_suppress=True)
+
+
+def _best(F, rows, count: int):
+    """The ``count`` rows (N, count, 5) of ``rows`` (N, R, 5) with the highest scores (column 0), best first.
+
+    A top-k and a gather: ranking by an NMS that suppresses nothing compares
+    every pair of the levels' thousands of survivors (seconds a training step).
+    When ``R < count`` the missing rows are -1.
+    """
+    padding = -F.ones_like(F.slice_axis(rows, axis=1, begin=0, end=1))
+    rows = F.concat(rows, F.broadcast_axis(padding, axis=1, size=count), dim=1)
+    order = F.topk(F.slice_axis(rows, axis=-1, begin=0, end=1).reshape((0, -1)), axis=1, k=count, ret_typ="indices")
+    images = F.broadcast_like(F.contrib.arange_like(order, axis=0).reshape((-1, 1)), order)
+    return F.gather_nd(rows, F.cast(F.stack(images, order, axis=0), "int32"))
