@@ -17,6 +17,8 @@ import numpy as np
 from cvcore.errors import CvcoreError
 from cvcore.graphs import write_graph
 
+from .onnx_converters import CONVERTERS
+
 EXTRA_HINT = 'pip install "cvcore-int8-vnni[openvino]" (onnx<1.16, openvino==2024.6.0, nncf==2.14.1)'
 
 
@@ -75,7 +77,7 @@ def to_onnx(net: Any, example: mx.nd.NDArray) -> Any:
                              "(pipeline.trainable())." if fused else ""))
     tensor_type = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(np.float32))
     try:
-        with warnings.catch_warnings(), _graph_checks_at(OPSET):
+        with warnings.catch_warnings(), _graph_checks_at(OPSET), _faithful_converters():
             warnings.filterwarnings("ignore", category=DeprecationWarning)  # MXNet's converters use onnx.mapping
             graph = MXNetGraph().create_onnx_graph_proto(
                 symbol, params, [tuple(example.shape)], [tensor_type], opset_version=OPSET, dynamic=True,
@@ -117,6 +119,24 @@ def _graph_checks_at(opset: int) -> Iterator[None]:
         yield
     finally:
         onnx.checker.check_graph = original
+
+
+@contextlib.contextmanager
+def _faithful_converters() -> Iterator[None]:
+    """Our converters (:mod:`.onnx_converters`) in place of MXNet's during an export, MXNet's restored after."""
+    from mxnet.onnx.mx2onnx._export_onnx import MXNetGraph
+
+    table = MXNetGraph.registry_.setdefault(OPSET, {})
+    previous = {op: table.get(op) for op in CONVERTERS}
+    table.update(CONVERTERS)
+    try:
+        yield
+    finally:
+        for op, converter in previous.items():
+            if converter is None:
+                del table[op]
+            else:
+                table[op] = converter
 
 
 def _fix_resize_coordinates(symbol: mx.sym.Symbol, graph: Any) -> None:

@@ -32,8 +32,16 @@ def layer_names(graph: Graph) -> list[str]:
     return [node["name"] for node in graph[0] if node["op"] in COMPUTE_OPS]
 
 
+SHAPE_ONLY = {"shape_array": (0,), "size_array": (0,), "zeros_like": (0,), "ones_like": (0,), "_contrib_arange_like": (0,),
+              "slice_like": (1,), "broadcast_like": (1,), "reshape_like": (1,)}
+"""Inputs of which an operator reads only the shape (SSD cuts its default boxes to each map with ``slice_like``)."""
+
+
 def output_layers(graph: Graph) -> list[str]:
-    """The compute layers that produce the graph's outputs (through parameter-free ops such as flatten)."""
+    """The compute layers that produce the graph's outputs (through parameter-free ops such as flatten).
+
+    A layer whose output reaches them only as a shape (:data:`SHAPE_ONLY`) is not one.
+    """
     nodes, heads = graph
     found: list[str] = []
     stack = [head[0] for head in heads]
@@ -47,8 +55,32 @@ def output_layers(graph: Graph) -> list[str]:
         if node["op"] in COMPUTE_OPS:
             found.append(node["name"])
         elif node["op"] != "null":
-            stack.extend(source[0] for source in node["inputs"])
+            shape_only = SHAPE_ONLY.get(node["op"], ())
+            stack.extend(source[0] for position, source in enumerate(node["inputs"]) if position not in shape_only)
     return sorted(found)
+
+
+def after_layers(graph: Graph, layers: Iterable[str]) -> list[str]:
+    """The parameter-free ops that ``layers``' outputs reach before any compute layer (a detector's decoding and NMS).
+
+    Quantization would otherwise give them INT8 forms where MXNet has one
+    (concatenation, pooling, flatten) and squeeze a box's label, score and
+    coordinates into one INT8 range.
+    """
+    nodes, _ = graph
+    consumers: dict[int, list[int]] = {}
+    for index, node in enumerate(nodes):
+        for source in node.get("inputs", []):
+            consumers.setdefault(source[0], []).append(index)
+    wanted = set(layers)
+    stack = [index for index, node in enumerate(nodes) if node["name"] in wanted]
+    found: set[int] = set()
+    while stack:
+        for index in consumers.get(stack.pop(), []):
+            if index not in found and nodes[index]["op"] not in COMPUTE_OPS:
+                found.add(index)
+                stack.append(index)
+    return [nodes[index]["name"] for index in sorted(found)]
 
 
 def select_layers(names: Sequence[str], patterns: Iterable[str]) -> list[str]:

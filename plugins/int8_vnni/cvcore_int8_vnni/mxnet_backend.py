@@ -10,7 +10,7 @@ from mxnet import gluon
 
 from cvcore.errors import ConfigError
 
-from .layers import graph_nodes, layer_names, output_layers, select_layers
+from .layers import after_layers, graph_nodes, layer_names, output_layers, select_layers
 from .machine import require_onednn
 
 CALIB_MODES = ("naive", "entropy", "none")
@@ -60,7 +60,8 @@ def quantize(
     the quantized distribution, ``none`` computes ranges at run time (slower,
     needs no data). ``exclude`` glob patterns name layers kept in FP32
     (see :func:`~cvcore_int8_vnni.layers.layer_names`); the output layers are
-    kept too unless ``exclude_output=False``. ``quantized_dtype`` ``auto`` lets
+    kept too, with the operations after them (a detector's decoding and
+    NMS), unless ``exclude_output=False``. ``quantized_dtype`` ``auto`` lets
     MXNet choose (unsigned activations after ReLUs); on a graph where MXNet
     cannot run that (the R-CNN detectors) it is ``int8``, with a warning.
     """
@@ -83,8 +84,10 @@ def quantize(
         if shapes != {tuple(example.shape[1:])}:
             raise ConfigError(f"Calibration inputs have shapes {sorted(shapes)} per example; the network takes {tuple(example.shape[1:])}.")
         batches = [b for b in batches if b.shape[0] == batches[0].shape[0]]
-    settings = {"quantize_mode": quantize_mode, "quantize_granularity": granularity, "calib_mode": calib_mode,
-                "exclude_layers": excluded_layers(net, example, exclude, exclude_output)}
+    kept = excluded_layers(net, example, exclude, exclude_output)
+    if exclude_output:  # and what follows them: a detector's decoding and NMS
+        kept += after_layers(graph_nodes(net, example), output_layers(graph_nodes(net, example)))
+    settings = {"quantize_mode": quantize_mode, "quantize_granularity": granularity, "calib_mode": calib_mode, "exclude_layers": kept}
     if batches:
         settings.update(calib_data=[[batch] for batch in batches], num_calib_examples=num_calib_examples)  # a list per batch
     else:

@@ -39,7 +39,8 @@ def int8(
     ``quantize_mode``). ``backend="openvino"``: exported through ONNX,
     quantized by NNCF (``preset``) and run by OpenVINO. Both keep in FP32 the
     layers matching the ``exclude`` glob patterns and, with ``exclude_output``,
-    the output layers, and use ``num_calib_examples`` calibration inputs.
+    the output layers and the parameter-free operations after them (a
+    detector's decoding and NMS), and use ``num_calib_examples`` calibration inputs.
     """
     warn_if_slow()
     if isinstance(net, openvino_backend.OpenVINONet) or mxnet_backend.quantized_layers(net, example):
