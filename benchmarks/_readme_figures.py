@@ -83,7 +83,8 @@ def int8(report: dict[str, Any]) -> str:
     if not with_accuracy:
         text.append("Speed only (`--speed-only`: untrained weights, so no accuracy column).")
     text += ["Verdicts against the goals:\n\n" + "\n".join(f"- {line.strip()}" for line in report["verdicts"] if line.strip()),
-             provenance(report, "python benchmarks/int8.py" + ("" if with_accuracy else " --speed-only"))]
+             provenance(report, COMMANDS.get(report["benchmark"], "python benchmarks/int8.py")
+                        + ("" if with_accuracy else " --speed-only"))]
     return "\n\n".join(text)
 
 
@@ -184,11 +185,24 @@ def rcnn_training(report: dict[str, Any]) -> str:
         provenance(report, COMMANDS["rcnn_training"], timed=False)])
 
 
-COMMANDS = {"rcnn_training": "python benchmarks/rcnn.py --accuracy --no-speed"}
+def ssd(report: dict[str, Any]) -> str:
+    training, data = report["training"], report["data"]
+    curve = [[p["epoch"], f"{p['minutes']:.1f}", f"{p['mAP']:.3f}"] for p in training["curve"]]
+    return "\n\n".join([
+        f"An SSD of {report['model']}'s parts at {report['size']}x{report['size']}, trained from scratch for {report['minutes']:g} "
+        f"minutes on the synthetic VOC set ({data['train']} training, {data['val']} val images), VOC07 mAP on val after every epoch:",
+        markdown_table(["epoch", "minutes", "VOC07 mAP"], curve),
+        "Verdict against the goal:\n\n" + "\n".join(f"- {line.strip()}" for line in report["verdicts"]),
+        provenance(report, "python benchmarks/ssd.py", timed=False)])
+
+
+COMMANDS = {"rcnn_training": "python benchmarks/rcnn.py --accuracy --no-speed",
+            "int8_ssd": "python benchmarks/int8.py --models ssd_512_mobilenet1.0_voc ssd_512_resnet50_v1_voc "
+                        "--json benchmarks/results/int8_ssd.json"}
 """The command that writes a result file, where it is not ``python benchmarks/NAME.py``."""
 SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "demos": demos, "backbones": backbones, "data_classification": data_classification, "int8": int8, "pose": pose, "prune": prune,
-    "rcnn": rcnn, "rcnn_training": rcnn_training,
+    "rcnn": rcnn, "rcnn_training": rcnn_training, "ssd": ssd, "int8_ssd": int8,
 }
 
 

@@ -9,11 +9,16 @@ inference threads), with the same weights, runs interleaved, medians reported:
 - OpenVINO INT8: ``deploy("int8", backend="openvino")`` (NNCF).
 
 Speed: resnet50_v1 and mobilenet1.0 at batch 16, 224x224; simple_pose_resnet50_v1b
-at batch 8, 256x192. Accuracy: no ImageNet or COCO weights can be fetched here, so
+at batch 8, 256x192; the four SSD detectors of GluonCV's INT8 table at batch 8 and
+their own input size, with GluonCV's evaluation settings (NMS 0.45 over the best
+200 boxes; decoding and NMS stay FP32 on every path). Accuracy: no ImageNet or COCO weights can be fetched here, so
 each model is trained from scratch (6 to 35 minutes each on 2 cores of an AMX Xeon) on cvcore's synthetic sets at a
 low resolution (classification 64x64 shapes, top-1 on 1,000 held-out images; pose
 128x96 stick figures, OKS AP on the val split) and evaluated there in FP32 and in
-each INT8 path, calibrated on training images. Trained weights are kept in
+each INT8 path, calibrated on training images. The SSD rows' accuracy is the VOC07
+mAP on the synthetic VOC set of the MobileNet SSD that ``benchmarks/ssd.py`` trains
+(run it first; its ``--work`` folder is this one's ``ssd`` folder); training the VGG16
+and ResNet-50 SSDs from scratch does not fit a 2-core budget, so their rows time only. Trained weights are kept in
 ``--work`` with their recipe, so a second run skips training unless the recipe changed. Usage:
 
     python benchmarks/int8.py [--models resnet50_v1 mobilenet1.0 simple_pose_resnet50_v1b] [--runs 5] [--speed-only]
@@ -39,7 +44,13 @@ from cvcore_pose.demo import RECIPE as POSE_RECIPE
 
 RESULTS = Path(__file__).parent / "results"
 PATHS = ("MXNet FP32", "MXNet INT8", "OpenVINO FP32", "OpenVINO INT8")
-SPEED = {"resnet50_v1": (16, [224, 224]), "mobilenet1.0": (16, [224, 224]), "simple_pose_resnet50_v1b": (8, [256, 192])}
+SSD_SPEED = {"ssd_300_vgg16_atrous_voc": (8, [300, 300]), "ssd_512_vgg16_atrous_voc": (8, [512, 512]),
+             "ssd_512_resnet50_v1_voc": (8, [512, 512]), "ssd_512_mobilenet1.0_voc": (8, [512, 512])}
+SPEED = {"resnet50_v1": (16, [224, 224]), "mobilenet1.0": (16, [224, 224]), "simple_pose_resnet50_v1b": (8, [256, 192]), **SSD_SPEED}
+SSD_EVALUATION = {"nms_threshold": 0.45, "nms_topk": 200}
+"""GluonCV's SSD evaluation settings (its INT8 table's)."""
+SSD_TRAINED = {"ssd_512_mobilenet1.0_voc": "ssd/model"}
+"""The SSD rows with an accuracy column: the model benchmarks/ssd.py trained, under ``--work``."""
 CLASSIFIER_FIT = {"batch_size": 64, "optimizer": "nag", "lr": 0.1, "momentum": 0.9, "wd": 4e-5, "warmup_epochs": 1}
 """Nesterov SGD: with Adam (1e-3) the classifiers learnt the synthetic shapes far more slowly."""
 TRAINING = {
@@ -59,7 +70,7 @@ CLASSIFICATION_DATA = {"classes": 10, "train_per_class": 500, "val_per_class": 1
 POSE_DATA = {"train": 5000, "val": 300, "size": [320, 240]}
 CALIB_EXAMPLES = 256
 TARGETS = {"mxnet_int8_speedup": 3.0, "resnet50_best_int8_img_s": 150.0, "mobilenet_int8_speedup": 2.5,
-           "top1_drop_points": 0.5, "ap_drop_points": 1.0}
+           "top1_drop_points": 0.5, "ap_drop_points": 1.0, "map_drop_points": 1.0, "ssd_resnet50_best_int8_speedup": 3.0}
 
 
 def paths(pipeline: Pipeline, calib: Any, example: Any) -> dict[str, Pipeline]:
@@ -73,8 +84,16 @@ def paths(pipeline: Pipeline, calib: Any, example: Any) -> dict[str, Pipeline]:
     }
 
 
-def trained(name: str, work: Path) -> Pipeline:
-    """``name`` trained on its synthetic set at its low resolution (cached under ``work`` while its recipe is unchanged)."""
+def trained(name: str, work: Path) -> Pipeline | None:
+    """``name`` trained on its synthetic set at its low resolution (cached under ``work`` while its recipe is unchanged);
+    for an SSD, the one benchmarks/ssd.py trained, if any (None otherwise)."""
+    if name in SSD_SPEED:
+        saved = work / SSD_TRAINED.get(name, "-")
+        if not (saved / "pipeline.toml").is_file():
+            print(f"  {name}: no trained SSD under {saved} (benchmarks/ssd.py --work {saved.parent}): speed only",
+                  file=sys.stderr, flush=True)
+            return None
+        return Pipeline.load(saved)  # trained with SSD_EVALUATION's settings
     saved = work / name
     synthesize_once(saved, TRAINING[name], lambda: train(name, work).save(saved))
     return Pipeline.load(saved)
@@ -82,6 +101,13 @@ def trained(name: str, work: Path) -> Pipeline:
 
 def untrained(name: str, work: Path) -> Pipeline:
     """``name`` with fresh weights at its training resolution, on its synthetic set (written once under ``work``)."""
+    if name in SSD_SPEED:
+        from cvcore.data.synthetic.voc import CLASSES, synthesize
+
+        spec = {"train": 32, "val": 8, "size": [256, 256]}  # calibration images, resized to each model's input
+        data = synthesize_once(work / "voc", spec, lambda: synthesize(work / "voc", overwrite=True, progress=False, **spec))
+        return Pipeline.from_model(name, head=SSD_EVALUATION, data={"dataset": "voc_detection", "root": str(data),
+                                                                    "classes": list(CLASSES)})
     recipe = TRAINING[name]
     height, width = recipe["size"]
     if name.startswith("simple_pose"):
@@ -114,7 +140,7 @@ def train(name: str, work: Path) -> Pipeline:
 def accuracy(pipeline: Pipeline) -> dict[str, float]:
     """The task's headline metric (top-1 or OKS AP, in points) of every path at the training resolution."""
     val, calib = pipeline.task.dataset(pipeline, "val"), pipeline.task.dataset(pipeline, "train")
-    key = "AP" if pipeline.task_name == "pose" else "top1"
+    key = {"pose": "AP", "detection": "mAP"}.get(pipeline.task_name, "top1")
     return {name: 100 * path.evaluate(val)[key] for name, path in paths(pipeline, calib, pipeline.example()).items()}
 
 
@@ -145,9 +171,13 @@ def verdicts(results: dict[str, dict]) -> list[str]:
             check("resnet50_v1 best INT8 img/s", max(rate["MXNet INT8"], rate["OpenVINO INT8"]), TARGETS["resnet50_best_int8_img_s"])
         if name == "mobilenet1.0":
             check("mobilenet1.0 MXNet INT8 speedup", rate["MXNet INT8"] / base, TARGETS["mobilenet_int8_speedup"], unit="x")
+        if name == "ssd_512_resnet50_v1_voc":
+            check(f"{name} best INT8 speedup over the default FP32 path", max(rate["MXNet INT8"], rate["OpenVINO INT8"]) / base,
+                  TARGETS["ssd_resnet50_best_int8_speedup"], unit="x")
         if scores is None:
             continue
-        limit = TARGETS["ap_drop_points" if name.startswith("simple_pose") else "top1_drop_points"]
+        limit = TARGETS["map_drop_points" if name in SSD_SPEED else "ap_drop_points" if name.startswith("simple_pose")
+                        else "top1_drop_points"]
         for path in ("MXNet INT8", "OpenVINO INT8"):
             check(f"{name} {path} accuracy drop", scores["MXNet FP32"] - scores[path], limit, higher=False, unit=" points")
     return lines
@@ -169,12 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  CPU INT8 support: {support.summary}; {os.environ.get('OMP_NUM_THREADS')} threads", file=sys.stderr, flush=True)
     results, rows = {}, []
     for name in args.models:
-        pipeline = untrained(name, args.work) if args.speed_only else trained(name, args.work)
+        pipeline = None if args.speed_only else trained(name, args.work)
+        scores = accuracy(pipeline) if pipeline is not None else None
+        pipeline = pipeline or untrained(name, args.work)
         batch, size = SPEED[name]
-        scores = None if args.speed_only else accuracy(pipeline)
         rates = speed(pipeline, batch, size, args.runs, args.seconds)
         results[name] = {"batch_size": batch, "input": size, "img_s": rates, "accuracy": scores,
-                         "accuracy_input": TRAINING[name]["size"], "metric": "OKS AP" if name.startswith("simple_pose") else "top-1"}
+                         "accuracy_input": pipeline.options["input_shape"][2:] if scores else None,
+                         "metric": "VOC07 mAP" if name in SSD_SPEED else "OKS AP" if name.startswith("simple_pose") else "top-1"}
         base = rates["MXNet FP32"]
         for path in PATHS:
             rows.append((name, batch, f"{size[0]}x{size[1]}", path, f"{rates[path]:.1f}", f"{rates[path] / base:.2f}x",
@@ -182,10 +214,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name}: " + ", ".join(f"{p} {rates[p]:.1f}" for p in PATHS), file=sys.stderr, flush=True)
     print(table(rows, ("model", "batch", "input", "path", "img/s", "vs MXNet FP32", "accuracy", "delta (points)")))
     if not args.speed_only:
-        print("accuracy: top-1 (classification, 64x64) or OKS AP (pose, 128x96), in points, of models trained here on synthetic data")
+        print("accuracy: top-1 (classification, 64x64), OKS AP (pose, 128x96) or VOC07 mAP (SSD, 256x256), in points, "
+              "of models trained here on synthetic data")
     lines = verdicts(results)
     print("\n".join(lines))
-    write_report(args.json, "int8", cvcore=cvcore.__version__, int8_support=support.summary, runs=args.runs,
+    write_report(args.json, args.json.stem, cvcore=cvcore.__version__, int8_support=support.summary, runs=args.runs,
                  seconds_per_run=args.seconds, targets=TARGETS, results=results, verdicts=lines)
     return 0
 

@@ -87,6 +87,7 @@ def test_the_loss_gradient_fits_one_batch(small_ssd):
 
 
 def test_fit_trains_with_ssds_augmentation_and_reports_voc_map(small_ssd, tmp_path):
-    result = small_ssd.fit(epochs=2, batch_size=8, lr=0.01, progress=False, out_dir=str(tmp_path / "run"))
+    # hybridized: MXNet fails the backward pass of a cached graph that returns its own inputs (the neck passes two maps on)
+    result = small_ssd.fit(epochs=2, batch_size=8, lr=0.01, progress=False, hybridize=True, out_dir=str(tmp_path / "run"))
     assert result["epoch"] == 2 and np.isfinite(result["loss"])
     assert 0 <= result["val_mAP"] <= 1 and {f"val_AP_{name}" for name in CLASSES} <= set(result)

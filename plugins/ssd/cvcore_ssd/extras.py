@@ -59,7 +59,8 @@ class SSDExtras(HybridBlock):
                 width = channels
 
     def hybrid_forward(self, F, first, second):
-        outputs = [first, second]
+        # the maps passed through are copies: a hybridized graph whose outputs are its inputs fails its backward pass in MXNet
+        outputs = [F.identity(first), F.identity(second)]
         for layer in self.extras:
             outputs.append(layer(outputs[-1]))
         return tuple(outputs)
