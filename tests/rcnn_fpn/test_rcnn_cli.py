@@ -69,7 +69,10 @@ def test_pose_runs_on_a_detectors_boxes(capsys, mask_run, tmp_path):
                          "--set", "min_box_score=0", str(image), "--out", str(drawn), "--json", str(answers))
     assert code == 0, err
     poses = json.loads(answers.read_text())[0]["people"]
-    shapes = [d for d in found if d["label"] == best["label"]]
-    assert len(poses) == len(shapes) and {round(p["box_score"], 4) for p in poses} == {round(d["score"], 4) for d in shapes}
+    # the person detector scores the reused class exactly as before, and pose ran on its boxes (with one class it may keep
+    # boxes that the 100 slots shared by all classes left out, so they are compared with its own predictions)
+    persons = Pipeline.load(people).predict(str(image), threshold=0.0)[0]
+    assert max(d["score"] for d in persons) == pytest.approx(best["score"], abs=1e-5)
+    assert poses and {round(p["box_score"], 4) for p in poses} <= {round(d["score"], 4) for d in persons}
     assert all(len(p["keypoints"]) == 17 for p in poses) and ("person" in out or "people" in out)
     assert read_image(drawn).shape == read_image(image).shape
