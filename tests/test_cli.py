@@ -8,18 +8,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import write_classification_config
+from conftest import run_cli, write_classification_config
 
 import cvcore.plugins
 from cvcore.cli import main
 
 CVCORE = [sys.executable, "-m", "cvcore.cli"]
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def write_config(path: Path, data_root: Path) -> Path:
@@ -63,13 +57,13 @@ def test_plugins_shows_a_disabled_plugin(monkeypatch):
 
 
 def test_info_describes_a_part(capsys, tinynet):
-    code, out, _ = run(capsys, "info", "tinynet")
+    code, out, _ = run_cli(capsys, "info", "tinynet")
     assert code == 0
     assert "tinynet  (backbone, from plugin tinynet)" in out and "stride-2" in out
 
 
 def test_info_on_a_missing_model_names_the_extra(capsys, tinynet):
-    code, _, err = run(capsys, "info", "cyclegan_horse2zebra")
+    code, _, err = run_cli(capsys, "info", "cyclegan_horse2zebra")
     assert code == 1
     assert "cvcore-gan" in err and "No model named" in err
 
@@ -77,12 +71,12 @@ def test_info_on_a_missing_model_names_the_extra(capsys, tinynet):
 def test_unknown_task_in_a_config_names_the_plugin(capsys, tmp_path, tinynet):
     config = tmp_path / "upscale.toml"
     config.write_text('task = "super_resolution"\n[backbone]\nname = "tinynet"\n')
-    code, _, err = run(capsys, "train", str(config))
+    code, _, err = run_cli(capsys, "train", str(config))
     assert code == 1 and "No task named 'super_resolution'" in err and "cvcore-gan" in err
 
 
 def test_models_lists_the_classification_zoo(capsys, tinynet):
-    code, out, _ = run(capsys, "models", "--task", "classification")
+    code, out, _ = run_cli(capsys, "models", "--task", "classification")
     rows = {line.split()[0]: line for line in out.splitlines()[2:]}
     assert code == 0
     assert {"resnet50_v1", "resnet50_v1b", "resnet50_v1d", "resnext50_32x4d", "mobilenet1.0", "vgg16"} <= set(rows)
@@ -90,37 +84,37 @@ def test_models_lists_the_classification_zoo(capsys, tinynet):
 
 
 def test_models_of_a_task_without_models_says_so(capsys, tinynet):
-    code, _, err = run(capsys, "models", "--task", "super_resolution")
+    code, _, err = run_cli(capsys, "models", "--task", "super_resolution")
     assert code == 1 and "No models for task 'super_resolution'" in err
 
 
 def test_train_eval_predict_deploy_bench(capsys, tmp_path, tinynet, color_folders):
     config = write_config(tmp_path / "colors.toml", color_folders)
     out_dir = tmp_path / "run"
-    code, out, _ = run(capsys, "train", str(config), "--out", str(out_dir), "--json", str(tmp_path / "history.json"))
+    code, out, _ = run_cli(capsys, "train", str(config), "--out", str(out_dir), "--json", str(tmp_path / "history.json"))
     assert code == 0 and (out_dir / "model.params").is_file()
     history = json.loads((tmp_path / "history.json").read_text())
     assert history["epoch"] == 6 and history["val_top1"] >= 0.9
 
     metrics_file = tmp_path / "metrics.json"
-    code, out, _ = run(capsys, "eval", str(out_dir), "--json", str(metrics_file))
+    code, out, _ = run_cli(capsys, "eval", str(out_dir), "--json", str(metrics_file))
     assert code == 0 and "top1" in out
     assert json.loads(metrics_file.read_text())["top1"] == history["val_top1"]
 
     image = sorted((color_folders / "val" / "green").iterdir())[0]
-    code, out, _ = run(capsys, "predict", str(out_dir), str(image), "--set", "top_k=1")
+    code, out, _ = run_cli(capsys, "predict", str(out_dir), str(image), "--set", "top_k=1")
     path, predicted = out.strip().split(": ")
     name, probability = predicted.rsplit(" ", 1)
     assert code == 0 and path == str(image) and name == "green" and 0.5 < float(probability) <= 1.0
 
     deployed = tmp_path / "deployed"
-    code, out, _ = run(capsys, "deploy", str(out_dir), "--transform", "hybridize", "--out", str(deployed))
+    code, out, _ = run_cli(capsys, "deploy", str(out_dir), "--transform", "hybridize", "--out", str(deployed))
     assert code == 0 and (deployed / "deployed-symbol.json").is_file()
-    code, out, _ = run(capsys, "eval", str(deployed), "--data", str(color_folders))
+    code, out, _ = run_cli(capsys, "eval", str(deployed), "--data", str(color_folders))
     assert code == 0 and f"{history['val_top1']:.4f}" in out
 
     bench_json = tmp_path / "bench.json"
-    code, out, _ = run(capsys, "bench", str(out_dir), "--batch-size", "2", "--runs", "2", "--seconds", "0.2", "--json", str(bench_json))
+    code, out, _ = run_cli(capsys, "bench", str(out_dir), "--batch-size", "2", "--runs", "2", "--seconds", "0.2", "--json", str(bench_json))
     assert code == 0 and "cvcore default" in out and "hybridize()" in out
     result = json.loads(bench_json.read_text())
     assert set(result["paths"]) == {"hybridize()", "cvcore default"}
@@ -128,8 +122,8 @@ def test_train_eval_predict_deploy_bench(capsys, tmp_path, tinynet, color_folder
 
 
 def test_data_synth_classification_writes_image_folders(capsys, tmp_path):
-    code, out, _ = run(capsys, "data", "synth", "classification", str(tmp_path / "synth"), "--set", "classes=3",
-                       "--set", "train_per_class=2", "--set", "val_per_class=1")
+    code, out, _ = run_cli(capsys, "data", "synth", "classification", str(tmp_path / "synth"), "--set", "classes=3",
+                           "--set", "train_per_class=2", "--set", "val_per_class=1")
     assert code == 0 and "synthetic classification dataset" in out
     assert len(list((tmp_path / "synth" / "train").iterdir())) == 3
 
@@ -143,15 +137,15 @@ def test_data_synth_names_what_can_be_synthesized(capsys, tmp_path):
             return [cvcore.Component("plain_folder", dict, "A dataset without a generator.")]
 
     cvcore.register_plugin(Plain(), name="plain")
-    code, _, err = run(capsys, "data", "synth", "plain_folder", str(tmp_path / "never"))
+    code, _, err = run_cli(capsys, "data", "synth", "plain_folder", str(tmp_path / "never"))
     assert code == 1 and "cannot be synthesized; these can: " in err and "classification" in err
     assert not (tmp_path / "never").exists()
-    code, _, err = run(capsys, "data", "synth", "unpaired", str(tmp_path / "never"))
+    code, _, err = run_cli(capsys, "data", "synth", "unpaired", str(tmp_path / "never"))
     assert code == 1 and "cvcore-gan" in err
 
 
 def test_demo_of_a_task_that_is_not_installed_names_the_plugin(capsys, tinynet):
-    code, _, err = run(capsys, "demo", "--task", "image_translation")
+    code, _, err = run_cli(capsys, "demo", "--task", "image_translation")
     assert code == 1 and "No task named 'image_translation'" in err and "cvcore-gan" in err
 
 
@@ -162,7 +156,7 @@ def test_demo_runs_the_classification_demo_when_pose_is_disabled(capsys, monkeyp
     cvcore.plugins.reset_host(disabled={"pose"})
     monkeypatch.setattr(ClassificationTask, "demo", lambda self, **options: calls.append(options) or 0)
     try:
-        code, _, _ = run(capsys, "demo", "--set", "epochs=1")
+        code, _, _ = run_cli(capsys, "demo", "--set", "epochs=1")
     finally:
         cvcore.plugins.reset_host()
     assert code == 0 and calls == [{"epochs": 1}]
@@ -204,7 +198,7 @@ def test_predict_a_folder_of_images_with_raw_json(capsys, tmp_path, tinynet, col
     Pipeline("classification", backbone="tinynet", classes=3, input_shape=[1, 3, 32, 32],
              class_names=["blue", "green", "red"]).save(tmp_path / "run")
     folder = color_folders / "val" / "red"
-    code, out, err = run(capsys, "predict", str(tmp_path / "run"), str(folder), "--set", "top_k=2", "--json", str(tmp_path / "p.json"))
+    code, out, err = run_cli(capsys, "predict", str(tmp_path / "run"), str(folder), "--set", "top_k=2", "--json", str(tmp_path / "p.json"))
     assert code == 0, err
     records = json.loads((tmp_path / "p.json").read_text())
     assert (

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 import cvcore
 import cvcore.plugins
-from cvcore.cli import main
 from cvcore.plugins import PluginLoadWarning
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,15 +41,6 @@ class Greeter:
         return [cvcore.Component(self.name, self.run, meta={"arguments": self.configure})]
 
 
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exit:  # --help
-        code = exit.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def listed_verbs(help_text: str) -> list[str]:
     """The verbs ``cvcore --help`` lists, in order."""
     return [line.split()[0] for line in help_text.splitlines() if line.startswith("    ") and not line.startswith("     ")]
@@ -61,38 +52,38 @@ def greeter(cvcore_plugin_state):
 
 
 def test_a_plugin_command_is_a_verb_listed_in_help(capsys, greeter):
-    code, out, _ = run(capsys, "--help")
+    code, out, _ = run_cli(capsys, "--help")
     assert code == 0
     verbs = listed_verbs(out)
     assert "greet" in verbs and verbs.index("greet") > verbs.index("new-plugin")  # after the core's verbs
     assert "Greet someone by name." in out
 
-    code, out, _ = run(capsys, "greet", "--help")
+    code, out, _ = run_cli(capsys, "greet", "--help")
     assert code == 0 and out.startswith("usage: cvcore greet [-h] [--times TIMES] who") and "whom to greet" in out
 
 
 def test_a_plugin_command_runs_with_its_arguments(capsys, greeter):
-    assert run(capsys, "greet", "ada", "--times", "2") == (0, "hello ada hello ada\n", "")
-    assert run(capsys, "greet", "stranger")[0] == 3  # the command's exit status
+    assert run_cli(capsys, "greet", "ada", "--times", "2") == (0, "hello ada hello ada\n", "")
+    assert run_cli(capsys, "greet", "stranger")[0] == 3  # the command's exit status
 
 
 def test_a_plugin_command_is_registered_and_counted(capsys, greeter):
     assert "greet" in cvcore.available("command")
     assert cvcore.get("command", "greet").meta["arguments"] == Greeter.arguments
-    code, out, _ = run(capsys, "plugins")
+    code, out, _ = run_cli(capsys, "plugins")
     row = next(line for line in out.splitlines() if line.startswith("greeter "))
     assert row.split()[-2:] == ["1", "command"]
 
 
 def test_a_cvcore_error_of_a_plugin_command_exits_1_with_the_message(capsys, greeter):
-    code, out, err = run(capsys, "greet", "nobody")
+    code, out, err = run_cli(capsys, "greet", "nobody")
     assert (code, out, err) == (1, "", "cvcore greet: error: There is nobody to greet: give a name.\n")
 
 
 def test_a_command_named_like_a_core_verb_is_refused(capsys, cvcore_plugin_state):
     cvcore.register_plugin(Greeter("train"), "impostor")
     with pytest.warns(PluginLoadWarning, match="cvcore plugin 'impostor' registers the command 'train', which is a verb of cvcore"):
-        code, out, _ = run(capsys, "train", "--help")
+        code, out, _ = run_cli(capsys, "train", "--help")
     assert code == 0 and "CONFIG_OR_RUN" in out and "whom to greet" not in out
 
 
@@ -104,10 +95,10 @@ def test_a_command_whose_arguments_fail_is_skipped_and_the_rest_works(capsys, cv
     cvcore.register_plugin(Greeter("broken", broken), "broken")
     cvcore.register_plugin(Greeter(), "greeter")
     with pytest.warns(PluginLoadWarning, match=r"'broken': the arguments of its command 'broken' could not be added \(ArgumentError"):
-        code, out, _ = run(capsys, "--help")
+        code, out, _ = run_cli(capsys, "--help")
     assert code == 0 and "greet" in listed_verbs(out) and "broken" not in listed_verbs(out)
     with pytest.warns(PluginLoadWarning):
-        assert run(capsys, "greet", "ada")[:2] == (0, "hello ada\n")
+        assert run_cli(capsys, "greet", "ada")[:2] == (0, "hello ada\n")
 
 
 BROKEN_COMMANDS = '''

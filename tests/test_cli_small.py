@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from test_plugins import GOODNET, NotebookBackbones
 from test_registry import backbone_module
 
@@ -18,12 +19,6 @@ from cvcore.plugins import PluginHost, PluginLoadWarning
 pytestmark = pytest.mark.usefixtures("cvcore_plugin_state")
 
 EXPECTED = "(a saved pipeline folder, a .toml config or a zoo model name was expected)"
-
-
-def run(capsys, *argv):
-    code = main([str(arg) for arg in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 # -- --pretrained does not take the target or an input -------------------------------------------
@@ -58,7 +53,7 @@ def test_a_bare_pretrained_leaves_the_target_and_inputs_alone(capsys, saved_run,
     a, b = sorted((color_folders / "val" / "red").iterdir())[:2]
     names = {"run": run_dir, "a": a, "b": b}
 
-    code, out, err = run(capsys, "predict", *(arg.format(**names) for arg in argv))
+    code, out, err = run_cli(capsys, "predict", *(arg.format(**names) for arg in argv))
 
     assert code == 0, err
     assert calls == [(target.format(**names), True)]
@@ -69,7 +64,7 @@ def test_a_bare_pretrained_before_a_folder_of_inputs(capsys, saved_run, color_fo
     run_dir, calls = saved_run
     folder = color_folders / "val" / "green"
 
-    code, out, err = run(capsys, "predict", run_dir, "--pretrained", folder)
+    code, out, err = run_cli(capsys, "predict", run_dir, "--pretrained", folder)
 
     assert code == 0, err
     assert calls == [(str(run_dir), True)]
@@ -84,7 +79,7 @@ def test_pretrained_still_takes_a_weights_file_before_the_inputs(capsys, saved_r
     weights_file.write_bytes(b"")
     given = given.format(file=weights_file, image=other).split()
 
-    code, out, err = run(capsys, "predict", run_dir, *given, image)
+    code, out, err = run_cli(capsys, "predict", run_dir, *given, image)
 
     assert code == 0, err
     assert calls == [(str(run_dir), given[-1].removeprefix("--pretrained="))]
@@ -115,7 +110,7 @@ def test_a_missing_path_is_not_called_an_unknown_model(capsys, tmp_path, monkeyp
     (tmp_path / "runs").mkdir()  # exists partly
     target = target.format(tmp=tmp_path)
 
-    code, _, err = run(capsys, *(arg.format(target=target) for arg in VERBS[verb]))
+    code, _, err = run_cli(capsys, *(arg.format(target=target) for arg in VERBS[verb]))
 
     assert code == 1
     assert err == f"cvcore {verb}: error: {target} does not exist {EXPECTED}.\n"
@@ -126,7 +121,7 @@ def test_a_parameter_file_given_as_the_target_says_how_to_use_it(capsys, tmp_pat
     weights = tmp_path / "resnet18_v1.params"
     weights.write_bytes(b"")
 
-    code, _, err = run(capsys, "eval", weights)
+    code, _, err = run_cli(capsys, "eval", weights)
 
     assert code == 1
     assert err == (f"cvcore eval: error: {weights} is a parameter file, not a pipeline: "
@@ -134,7 +129,7 @@ def test_a_parameter_file_given_as_the_target_says_how_to_use_it(capsys, tmp_pat
 
 
 def test_an_unknown_name_without_a_path_is_still_an_unknown_model(capsys):
-    code, _, err = run(capsys, "predict", "resnet18_v7", "image.png")
+    code, _, err = run_cli(capsys, "predict", "resnet18_v7", "image.png")
 
     assert code == 1 and "No model named 'resnet18_v7'. Did you mean " in err and "does not exist" not in err
 

@@ -1,6 +1,8 @@
 """Assembling pipelines from names, objects and TOML; saving, loading and deploying them."""
 from __future__ import annotations
 
+import tempfile
+
 import mxnet as mx
 import numpy as np
 import pytest
@@ -242,3 +244,13 @@ def test_copy_gives_the_same_outputs_and_independent_weights(tinynet):
     weight = twin.net.head.fc.weight
     weight.set_data(weight.data() + 1)
     assert not np.allclose(twin.net(x).asnumpy(), pipeline.net(x).asnumpy())
+
+
+def test_export_without_a_path_leaves_no_files_behind(tinynet, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    pipeline = Pipeline(backbone="tinynet", classes=3, **SMALL)
+    x = pipeline.example()
+    before = outputs(pipeline, x)
+    pipeline.deploy("export")
+    assert isinstance(pipeline.net, mx.gluon.SymbolBlock) and not list(tmp_path.iterdir())
+    np.testing.assert_allclose(outputs(pipeline, x), before, rtol=1e-4, atol=1e-5)  # the weights live on in memory

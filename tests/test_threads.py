@@ -45,13 +45,16 @@ def test_importing_a_benchmark_or_a_plugin_module_first_still_sets_the_defaults(
             "spec = importlib.util.spec_from_file_location('bench', sys.argv[1])\n"
             "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
             "print('mxnet' in sys.modules, os.environ.get('OMP_NUM_THREADS'), os.environ.get('MXNET_SUBGRAPH_VERBOSE'))")
-    for script in scripts:
-        done = subprocess.run([sys.executable, "-W", "always", "-c", code, str(script)], capture_output=True, text=True,
-                              env={k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}, check=True, timeout=300)
-        uses_mxnet, threads, verbose = done.stdout.split()
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    started = {script: subprocess.Popen([sys.executable, "-W", "always", "-c", code, str(script)], stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, env=env) for script in scripts}  # side by side
+    for script, process in started.items():
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, (script, stderr[-2000:])
+        uses_mxnet, threads, verbose = stdout.split()
         if uses_mxnet == "True":  # run.py only starts the others
             assert [threads, verbose] == [str(len(os.sched_getaffinity(0))), "0"], script
-        assert "imported before cvcore" not in done.stderr, script
+        assert "imported before cvcore" not in stderr, script
     for module in ("cvcore_pose.coco", "cvcore_int8_vnni.machine"):
         found = python(f"import {module}, os; print(os.environ['OMP_NUM_THREADS'])").stdout.strip()
         assert found == str(len(os.sched_getaffinity(0))), module

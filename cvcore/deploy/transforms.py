@@ -48,9 +48,13 @@ def export(net: Any, *, example: mx.nd.NDArray, calib_data: Any = None, path: st
 
     A Gluon block becomes ``path-symbol.json`` + ``path-0000.params`` (loaded
     back as a ``SymbolBlock``); any other deployed network writes its own
-    format through its ``export(path)`` and is returned unchanged.
+    format through its ``export(path)`` and is returned unchanged. Without
+    ``path`` the files go to a temporary folder, removed once read back.
     """
-    prefix = Path(path) if path else Path(tempfile.mkdtemp(prefix="cvcore-export-")) / "model"
+    if not path:
+        with tempfile.TemporaryDirectory(prefix="cvcore-export-") as folder:
+            return export(net, example=example, path=str(Path(folder) / "model"))
+    prefix = Path(path)
     prefix.parent.mkdir(parents=True, exist_ok=True)
     if not isinstance(net, gluon.HybridBlock):
         net.export(str(prefix))

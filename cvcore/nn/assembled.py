@@ -36,7 +36,11 @@ class AssembledNet(HybridBlock):
         return super().forward(x)
 
     def hybrid_forward(self, F, x, *targets):
+        return self.head(*self.head_inputs(x), *targets)
+
+    def head_inputs(self, x):
+        """The feature maps the head reads for input ``x``: the backbone's last ``num_features``, through the neck if any."""
         features = tuple(self.backbone(x))[-self.num_features:]  # a tuple: checked at assembly (cvcore.contracts)
         if self.has_neck:
             features = tuple(self.neck(*features))[-self.head_features:]
-        return self.head(*features, *targets)
+        return features

@@ -33,15 +33,65 @@ class Detections:
         return len(self.scores)
 
 
+def is_detection_batch(shapes: Sequence[tuple[int, ...]]) -> bool:
+    """Whether arrays of these shapes are a batch of detections as :data:`OUTPUTS` describes."""
+    if len(shapes) not in (3, 4) or len(shapes[0]) != 2:
+        return False
+    slots = tuple(shapes[0])
+    return tuple(shapes[1]) == slots and tuple(shapes[2]) == (*slots, 4) and (len(shapes) == 3 or tuple(shapes[3][:2]) == slots)
+
+
 def batch_outputs(outputs: Any) -> tuple[np.ndarray, ...]:
     """A detector's outputs for a batch as NumPy arrays, checked against :data:`OUTPUTS`."""
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     arrays = [o.asnumpy() if hasattr(o, "asnumpy") else np.asarray(o) for o in outputs]
-    shapes = [a.shape for a in arrays]
-    slots = arrays[0].shape if len(arrays) in (3, 4) and arrays[0].ndim == 2 else None
-    if slots is None or shapes[1] != slots or shapes[2] != (*slots, 4) or (len(arrays) == 4 and shapes[3][:2] != slots):
-        raise CvcoreError(f"A detection network returns {OUTPUTS} in inference; this one returned arrays of shapes {shapes}.")
+    if not is_detection_batch([a.shape for a in arrays]):
+        raise CvcoreError(f"A detection network returns {OUTPUTS} in inference; "
+                          f"this one returned arrays of shapes {[a.shape for a in arrays]}.")
     return tuple(arrays)
+
+
+def detection_differences(ours: Sequence[np.ndarray], theirs: Sequence[np.ndarray], rtol: float = 1e-3,
+                          atol: float = 1e-4) -> tuple[list[str], float]:
+    """Where two runs of one detector on one batch (two runtimes, say) disagree beyond float noise.
+
+    Both are :func:`batch_outputs`. Each detection must have a counterpart of the
+    same class, with score, box (and mask) within ``atol + rtol * |value|``, in
+    any order: detections of equal score may come either way. A detection with no
+    counterpart is noise only at its side's cut, scoring no more than that side's
+    lowest kept score (a tie at the top-K slots, a score on the threshold).
+    Returns one sentence per disagreement and the largest difference between
+    matched values.
+    """
+    problems: list[str] = []
+    worst = 0.0
+    for image in range(len(ours[0])):
+        mine, other = (_image_slots(outputs, image) for outputs in (ours, theirs))
+        unmatched = list(range(len(other)))
+        lonely = []
+        for detection in mine:
+            match = next((j for j in unmatched if _close(detection, other[j], rtol, atol)), None)
+            if match is None:
+                lonely.append((detection, mine, "the first"))
+                continue
+            unmatched.remove(match)
+            worst = max(worst, *(float(np.abs(a - b).max()) for a, b in zip(detection[1:], other[match][1:])))
+        lonely += [(other[j], other, "the second") for j in unmatched]
+        for (label, score, box, *_), side, which in lonely:
+            if score > min(float(d[1]) for d in side) + atol + rtol * abs(score):
+                problems.append(f"image {image}: {which} has a detection of class {int(label)}, score {float(score):.4g}, "
+                                f"box {[round(float(v), 2) for v in box]} that the other lacks")
+    return problems, worst
+
+
+def _image_slots(outputs: Sequence[np.ndarray], image: int) -> list[tuple[np.ndarray, ...]]:
+    """Image ``image``'s used slots as (label, score, box[, mask]) tuples."""
+    used = outputs[0][image] >= 0
+    return list(zip(*(array[image][used] for array in outputs)))
+
+
+def _close(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], rtol: float, atol: float) -> bool:
+    return a[0] == b[0] and all(np.allclose(x, y, rtol=rtol, atol=atol) for x, y in zip(a[1:], b[1:]))
 
 
 def image_detections(outputs: Sequence[np.ndarray], index: int, image_size: tuple[int, int], resized: tuple[int, int],

@@ -1,6 +1,8 @@
 """The OpenVINO path: ONNX export checked by running it, the OpenVINO runtime (FP32/BF16), INT8 by NNCF, save/load."""
 from __future__ import annotations
 
+import tempfile
+
 import mxnet as mx
 import numpy as np
 import pytest
@@ -47,6 +49,13 @@ def test_onnx_export_runs_and_equals_mxnet(classifier, tmp_path):
     assert onnx_net(classifier.example(5)).shape == (5, 4)  # the batch is dynamic
     assert exporting.check_onnx(tmp_path / "model.onnx", classifier.net, x) < 1e-4
 
+
+
+def test_onnx_check_without_a_path_leaves_no_files_behind(classifier, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    net_before = classifier.net
+    classifier.deploy("onnx", example=classifier.example(2))
+    assert classifier.net is net_before and not list(tmp_path.iterdir())
 
 def test_openvino_fp32_equals_mxnet(classifier):
     x = classifier.example(4)

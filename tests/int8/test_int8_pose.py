@@ -44,6 +44,7 @@ def keypoints(pipeline, dataset):
     return np.concatenate(points), np.concatenate(peaks).reshape(-1)
 
 
+@pytest.mark.slow  # training the pose model takes 3 minutes on 2 cores
 @pytest.mark.parametrize("backend", ["mxnet", "openvino"])
 def test_int8_pose_keypoints_agree_with_fp32(trained_pose, backend):
     val = trained_pose.task.dataset(trained_pose, "val")

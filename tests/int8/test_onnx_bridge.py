@@ -135,41 +135,6 @@ def test_a_detector_exports_as_valid_onnx(tmp_path):
     assert {"RoiAlign", "NonMaxSuppression"} <= {node.op_type for node in model.graph.node}
 
 
-class AvgMaxHead(mx.gluon.HybridBlock):
-    """A stranger's classifier head: average and max pooling concatenated, then a dense layer."""
-
-    def __init__(self, *, in_channels, in_strides, classes=4):
-        super().__init__()
-        with self.name_scope():
-            self.fc = mx.gluon.nn.Dense(classes, in_units=2 * in_channels[-1])
-
-    def hybrid_forward(self, F, x):
-        pooled = F.concat(F.mean(x, axis=(2, 3), keepdims=True), F.max(x, axis=(2, 3), keepdims=True), dim=1)
-        return self.fc(F.flatten(pooled))
-
-
-class Stranger:
-    @cvcore.hookimpl
-    def cvcore_heads(self):
-        return [cvcore.Component("avg_max_classifier", AvgMaxHead, "Average and max pooling, concatenated.")]
-
-
-@pytest.mark.parametrize("name, options, tolerance", [
-    ("onnx", {}, 1e-4),
-    ("openvino", {}, 1e-3),
-    ("int8", {"num_calib_examples": 16}, 0.35),  # untrained logits: see test_int8_contracts.py
-    ("int8", {"backend": "openvino", "num_calib_examples": 16}, 0.05),
-])
-def test_a_strangers_head_goes_through_every_deploy_path(name, options, tolerance, cvcore_plugin_state, tmp_path):
-    from cvcore import testing
-
-    cvcore.register_plugin(Stranger(), "stranger")
-    mx.random.seed(0)
-    pipeline = Pipeline("classification", backbone="resnet18_v1b", head="avg_max_classifier", classes=4, input_shape=[2, 3, 64, 64])
-    calibration = mx.nd.random.uniform(-1, 1, shape=(16, 3, 64, 64))
-    testing.check_transform(name, pipeline, calib_data=calibration, tolerance=tolerance, directory=tmp_path, **options)
-
-
 def test_an_int8_mxnet_graph_is_named_as_such_with_the_way_out(tmp_path):
     from cvcore import testing
 

@@ -7,23 +7,17 @@ import stat
 
 import pytest
 import tomli_w
+from conftest import run_cli
 
-from cvcore.cli import main
 from cvcore.data.image import read_image
 from cvcore.pipeline import RandomWeightsWarning
 from cvcore.zoo import list_models
 
 
-def run(capsys, *argv):
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def test_synth_train_eval_predict(capsys, tmp_path):
     data = tmp_path / "keypoints"
-    code, out, _ = run(capsys, "data", "synth", "keypoints", str(data), "--set", "train=4", "--set", "val=2",
-                       "--set", "size=[128, 96]", "--set", "progress=false")
+    code, out, _ = run_cli(capsys, "data", "synth", "keypoints", str(data), "--set", "train=4", "--set", "val=2",
+                           "--set", "size=[128, 96]", "--set", "progress=false")
     assert code == 0 and (data / "annotations" / "person_keypoints_val.json").is_file()
 
     config = tmp_path / "pose.toml"
@@ -35,28 +29,28 @@ def test_synth_train_eval_predict(capsys, tmp_path):
         "augment": {"rotation_factor": 30},
         "train": {"epochs": 1, "batch_size": 4, "optimizer": "adam", "lr": 1e-3, "progress": False},
     }))
-    code, out, _ = run(capsys, "train", str(config), "--out", str(tmp_path / "run"))
+    code, out, _ = run_cli(capsys, "train", str(config), "--out", str(tmp_path / "run"))
     assert code == 0
     saved = tmp_path / "run"
     assert (saved / "pipeline.toml").is_file()
 
     metrics = tmp_path / "metrics.json"
-    code, out, _ = run(capsys, "eval", str(saved), "--json", str(metrics))
+    code, out, _ = run_cli(capsys, "eval", str(saved), "--json", str(metrics))
     assert code == 0 and "AP" in out
     assert set(json.loads(metrics.read_text())) >= {"AP", "AP50", "AR"}
 
     image = data / "val" / "000000000001.jpg"
     drawn = tmp_path / "drawn.jpg"
-    code, out, _ = run(capsys, "predict", "--model", str(saved), str(image), "--out", str(drawn),
-                       "--set", "boxes=[[10, 10, 40, 70]]")
+    code, out, _ = run_cli(capsys, "predict", "--model", str(saved), str(image), "--out", str(drawn),
+                           "--set", "boxes=[[10, 10, 40, 70]]")
     assert code == 0 and "1 person" in out and str(drawn) in out
     assert read_image(drawn).shape == read_image(image).shape
 
 
 def test_predict_without_boxes_says_what_to_install(capsys, tmp_path):
     data = tmp_path / "keypoints"
-    run(capsys, "data", "synth", "keypoints", str(data), "--set", "train=1", "--set", "val=1", "--set", "progress=false")
-    code, out, err = run(capsys, "predict", "--model", "simple_pose_resnet18_v1b", str(data / "val" / "000000000001.jpg"))
+    run_cli(capsys, "data", "synth", "keypoints", str(data), "--set", "train=1", "--set", "val=1", "--set", "progress=false")
+    code, out, err = run_cli(capsys, "predict", "--model", "simple_pose_resnet18_v1b", str(data / "val" / "000000000001.jpg"))
     if list_models(task="detection"):  # a detector plugin is installed, but no detector's weights are here: none is downloaded
         assert code != 0 and "No detection model has its weights on this machine" in err and "faster_rcnn_fpn_resnet50_v1b_coco" in err
     else:
@@ -65,20 +59,20 @@ def test_predict_without_boxes_says_what_to_install(capsys, tmp_path):
 
 def test_eval_of_a_zoo_model_without_weights_warns(capsys, tmp_path):
     data = tmp_path / "keypoints"
-    run(capsys, "data", "synth", "keypoints", str(data), "--set", "train=1", "--set", "val=1", "--set", "progress=false")
+    run_cli(capsys, "data", "synth", "keypoints", str(data), "--set", "train=1", "--set", "val=1", "--set", "progress=false")
     with pytest.warns(RandomWeightsWarning, match="Zoo model 'simple_pose_resnet18_v1b' evaluates with random weights"):
-        code, out, err = run(capsys, "eval", "simple_pose_resnet18_v1b", "--data", str(data))
+        code, out, err = run_cli(capsys, "eval", "simple_pose_resnet18_v1b", "--data", str(data))
     assert code == 0 and "AP" in out
 
 
 def test_predict_a_folder_writes_raw_json_and_reports_the_threshold_in_force(capsys, tmp_path):
     data = tmp_path / "keypoints"
-    run(capsys, "data", "synth", "keypoints", str(data), "--set", "train=1", "--set", "val=3", "--set", "progress=false")
+    run_cli(capsys, "data", "synth", "keypoints", str(data), "--set", "train=1", "--set", "val=3", "--set", "progress=false")
     images = sorted((data / "val").glob("*.jpg"))
     old_umask = os.umask(0o022)
     try:
-        code, out, err = run(capsys, "predict", "simple_pose_resnet18_v1b", str(data / "val"), "--out", str(tmp_path / "drawn"),
-                             "--json", str(tmp_path / "poses.json"), "--set", "boxes=[[10, 10, 40, 70]]", "--set", "threshold=0.05")
+        code, out, err = run_cli(capsys, "predict", "simple_pose_resnet18_v1b", str(data / "val"), "--out", str(tmp_path / "drawn"),
+                                 "--json", str(tmp_path / "poses.json"), "--set", "boxes=[[10, 10, 40, 70]]", "--set", "threshold=0.05")
     finally:
         os.umask(old_umask)
     assert code == 0, err
@@ -98,7 +92,7 @@ def test_predict_a_folder_writes_raw_json_and_reports_the_threshold_in_force(cap
 
 def test_predict_names_an_empty_folder(capsys, tmp_path):
     (tmp_path / "empty").mkdir()
-    code, _, err = run(capsys, "predict", "simple_pose_resnet18_v1b", str(tmp_path / "empty"))
+    code, _, err = run_cli(capsys, "predict", "simple_pose_resnet18_v1b", str(tmp_path / "empty"))
     assert code == 1 and f"The folder {tmp_path / 'empty'} holds no images" in err
 
 
@@ -107,5 +101,5 @@ def test_cvcore_demo_runs_the_pose_demo_by_default(capsys, monkeypatch):
 
     calls = []
     monkeypatch.setattr(PoseTask, "demo", lambda self, **options: calls.append(options) or 0)
-    code, _, _ = run(capsys, "demo", "--set", "epochs=1")
+    code, _, _ = run_cli(capsys, "demo", "--set", "epochs=1")
     assert code == 0 and calls == [{"epochs": 1}]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import shlex
 
 import mxnet as mx
+import pytest
 from doc_examples import ROOT, code_blocks, run_python
 
 from cvcore.cli import main
@@ -17,6 +18,7 @@ def test_the_guides_python_example_runs_as_documented(tmp_path):
     run_python(example, tmp_path, [])
 
 
+@pytest.mark.slow  # trains, prunes, fine-tunes and quantizes a ResNet-50: 40 s of the default suite's 20 minutes
 def test_the_guides_commands_run_as_written(stripes_root, tmp_path, monkeypatch):
     """The guide's runs/shapes, here a resnet50_v1d trained one epoch on the stripes (its data/shapes)."""
     monkeypatch.chdir(tmp_path)

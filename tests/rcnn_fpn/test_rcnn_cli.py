@@ -5,6 +5,7 @@ import json
 
 import pytest
 import tomli_w
+from conftest import run_cli
 
 from cvcore.cli import main
 from cvcore.data.image import read_image
@@ -13,12 +14,6 @@ from cvcore.pipeline import Pipeline
 
 SMALL_HEAD = {"name": "rcnn_fpn", "rpn_channels": 32, "rpn_pre_nms": [500, 300], "rpn_post_nms": [64, 50], "roi_samples": 32,
               "masks": True, "roi_size": 14}
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +35,7 @@ def mask_run(tmp_path_factory):
 def test_train_then_eval_reports_bbox_and_segm_map(capsys, mask_run, tmp_path):
     saved, _ = mask_run
     metrics = tmp_path / "metrics.json"
-    code, out, _ = run(capsys, "eval", str(saved), "--json", str(metrics))
+    code, out, _ = run_cli(capsys, "eval", str(saved), "--json", str(metrics))
     assert code == 0 and "segm_AP" in out
     values = json.loads(metrics.read_text())
     assert {"AP", "AP50", "segm_AP", "segm_AP50"} <= set(values) and all(0 <= values[key] <= 1 for key in ("AP", "segm_AP"))
@@ -50,7 +45,7 @@ def test_predict_draws_boxes_and_masks(capsys, mask_run, tmp_path):
     saved, data = mask_run
     image = sorted((data / "val").glob("*.jpg"))[0]
     drawn = tmp_path / "drawn.jpg"
-    code, out, _ = run(capsys, "predict", "--model", str(saved), str(image), "--out", str(drawn), "--set", "threshold=0.0")
+    code, out, _ = run_cli(capsys, "predict", "--model", str(saved), str(image), "--out", str(drawn), "--set", "threshold=0.0")
     assert code == 0 and "object" in out
     assert read_image(drawn).shape == read_image(image).shape
 
@@ -65,8 +60,8 @@ def test_pose_runs_on_a_detectors_boxes(capsys, mask_run, tmp_path):
     detector.reset_class(["person"], reuse_weights={"person": best["label"]})
     people = detector.save(tmp_path / "person_detector")
     drawn, answers = tmp_path / "pose.jpg", tmp_path / "pose.json"
-    code, out, err = run(capsys, "predict", "--model", "simple_pose_resnet18_v1b", "--set", f"detector={people}",
-                         "--set", "min_box_score=0", str(image), "--out", str(drawn), "--json", str(answers))
+    code, out, err = run_cli(capsys, "predict", "--model", "simple_pose_resnet18_v1b", "--set", f"detector={people}",
+                             "--set", "min_box_score=0", str(image), "--out", str(drawn), "--json", str(answers))
     assert code == 0, err
     poses = json.loads(answers.read_text())[0]["people"]
     # the person detector scores the reused class exactly as before, and pose ran on its boxes (with one class it may keep

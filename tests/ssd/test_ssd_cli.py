@@ -5,6 +5,7 @@ import json
 
 import pytest
 import tomli_w
+from conftest import run_cli
 
 from cvcore.cli import main
 from cvcore.data.image import read_image
@@ -17,12 +18,6 @@ SMALL_SSD = {
     "head": {"name": "ssd", "sizes": [20, 45, 70, 96], "ratios": [[1, 2, 0.5]] * 3, "steps": [16, 32, 64]},
     "input_shape": [1, 3, 96, 96], "classes": len(CLASSES), "class_names": list(CLASSES),
 }
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +38,7 @@ def ssd_run(tmp_path_factory):
 def test_train_then_eval_reports_voc07_map_per_class(capsys, ssd_run, tmp_path):
     saved, _ = ssd_run
     metrics = tmp_path / "metrics.json"
-    code, out, _ = run(capsys, "eval", str(saved), "--json", str(metrics))
+    code, out, _ = run_cli(capsys, "eval", str(saved), "--json", str(metrics))
     assert code == 0 and "mAP" in out
     values = json.loads(metrics.read_text())
     assert {"mAP", *(f"AP_{name}" for name in CLASSES)} <= set(values) and 0 <= values["mAP"] <= 1
@@ -53,8 +48,8 @@ def test_predict_draws_the_boxes(capsys, ssd_run, tmp_path):
     saved, data = ssd_run
     image = sorted((data / "JPEGImages").glob("val_*.jpg"))[0]
     drawn, answers = tmp_path / "drawn.jpg", tmp_path / "answers.json"
-    code, _, err = run(capsys, "predict", "--model", str(saved), str(image), "--out", str(drawn), "--json", str(answers),
-                       "--set", "threshold=0.0")
+    code, _, err = run_cli(capsys, "predict", "--model", str(saved), str(image), "--out", str(drawn), "--json", str(answers),
+                           "--set", "threshold=0.0")
     assert code == 0, err
     found = json.loads(answers.read_text())[0]["detections"]
     assert found and all(detection["label"] in CLASSES and len(detection["box"]) == 4 for detection in found)
@@ -71,8 +66,8 @@ def test_pose_runs_on_an_ssds_boxes(capsys, ssd_run, tmp_path):
     detector.reset_class(["person"], reuse_weights={"person": best["label"]})
     people = detector.save(tmp_path / "person_detector")
     answers = tmp_path / "pose.json"
-    code, _, err = run(capsys, "predict", "--model", "simple_pose_resnet18_v1b", "--set", f"detector={people}",
-                       "--set", "min_box_score=0", str(image), "--json", str(answers))
+    code, _, err = run_cli(capsys, "predict", "--model", "simple_pose_resnet18_v1b", "--set", f"detector={people}",
+                           "--set", "min_box_score=0", str(image), "--json", str(answers))
     assert code == 0, err
     poses = json.loads(answers.read_text())[0]["people"]
     assert poses and all(len(p["keypoints"]) == 17 for p in poses)

@@ -12,7 +12,7 @@ from cvcore.pipeline import Pipeline
 from cvcore_ssd.coder import corners, decode, encode
 from cvcore_ssd.head import TrainingOutputs
 from cvcore_ssd.loss import MultiBoxLoss
-from cvcore_ssd.targets import match
+from cvcore_ssd.targets import coverage, match
 
 # four default boxes cx, cy, w, h: two squares far apart, a wide and a tall one
 ANCHORS = mx.nd.array([[[10, 10, 20, 20], [50, 50, 20, 20], [30, 10, 40, 10], [80, 80, 10, 40]]])
@@ -35,6 +35,38 @@ def test_a_box_over_the_threshold_joins_the_object_it_overlaps_most():
     assert classes.asnumpy()[0, :2].tolist() == [1, 2]
     classes, _ = match(ANCHORS, boxes, labels, threshold=0.9)
     assert classes.asnumpy()[0, :2].tolist() == [1, 2]  # still each object's best box
+
+
+def test_coverage_counts_the_objects_a_default_box_overlaps_by_the_threshold():
+    boxes = [[0, 0, 20, 20], [40, 40, 60, 48]]  # exactly box 0; inside box 1, which it overlaps by 160 / 400 = 0.4
+    assert coverage(ANCHORS, boxes) == pytest.approx({"covered": 0.5, "per_object": 0.5, "median_best_iou": 0.7})
+    assert coverage(ANCHORS, boxes, threshold=0.4) == pytest.approx({"covered": 1.0, "per_object": 1.0, "median_best_iou": 0.7})
+    with pytest.raises(ValueError, match=r"at least one object box .* got shape \(0, 4\)"):
+        coverage(ANCHORS, np.zeros((0, 4)))
+    with pytest.raises(ValueError, match=r"shape \(4, 3\)"):  # 12 numbers that would reshape into 3 boxes
+        coverage(ANCHORS, np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="threshold is an IoU"):
+        coverage(ANCHORS, boxes, threshold=50)
+
+
+def _default_boxes(out_features, steps):
+    """The default boxes of a MobileNet 0.25 SSD at 256 pixels whose maps start at the given stage and stride."""
+    ssd = Pipeline("detection", backbone={"name": "mobilenet0.25", "out_features": out_features}, classes=2, loss="multibox",
+                   input_shape=[1, 3, 256, 256], neck={"name": "ssd_extras", "batch_norm": True, "layers": [[32, 32, 3, 2, 1]] * 4},
+                   head={"name": "ssd", "sizes": [25.6, 51.2, 94.7, 138.2, 181.8, 225.3, 246], "ratios": [[1, 2, 0.5]] * 6,
+                         "steps": steps})
+    return ssd.net.head.default_boxes(*ssd.net.head_inputs(mx.nd.zeros((1, 3, 256, 256))))
+
+
+def test_default_boxes_two_cells_wide_miss_objects_that_boxes_three_cells_wide_cover():
+    """The layout benchmarks/ssd.py moved from: at 256 pixels the zoo model's first map has stride 16 for 26-pixel boxes."""
+    objects = [[x, y, x + 32, y + 32] for x in range(64, 97, 4) for y in range(64, 97, 4)]  # 32-pixel squares, every 4 pixels
+    coarse = _default_boxes(["c4", "c5"], [16, 32, 64, 128, 256, 256])
+    fine = _default_boxes(["c3", "c4"], [8, 16, 32, 64, 128, 256])
+    assert (coarse.shape[1], fine.shape[1]) == (4 * (16**2 + 8**2 + 4**2 + 2**2 + 1 + 1), 4 * (32**2 + 16**2 + 8**2 + 4**2 + 2**2 + 1))
+    covered_coarse, covered_fine = coverage(coarse, objects), coverage(fine, objects)
+    assert covered_coarse["covered"] < 0.95 and covered_fine["covered"] == 1.0
+    assert covered_fine["per_object"] > 3 * covered_coarse["per_object"]
 
 
 def test_encode_inverts_decode():

@@ -71,8 +71,14 @@ def openvino(net: Any, *, example: mx.nd.NDArray, calib_data: Any = None, precis
 
 def onnx(net: Any, *, example: mx.nd.NDArray, calib_data: Any = None, path: str | os.PathLike | None = None,
          check: bool = True) -> Any:
-    """Write the network as ONNX to ``path`` (dynamic batch), checked by running it on OpenVINO; the network is unchanged."""
-    path = Path(path) if path else Path(tempfile.mkdtemp(prefix="cvcore-onnx-")) / "model.onnx"
+    """Write the network as ONNX to ``path`` (dynamic batch), checked by running it on OpenVINO; the network is unchanged.
+
+    Without ``path`` the file goes to a temporary folder, removed after the check.
+    """
+    if not path:
+        with tempfile.TemporaryDirectory(prefix="cvcore-onnx-") as folder:
+            return onnx(net, example=example, path=Path(folder) / "model.onnx", check=check)
+    path = Path(path)
     export_onnx(net, example, path)
     if check:
         check_onnx(path, net, example)

@@ -100,11 +100,18 @@ class SSDHead(HybridBlock):
         """Class logits (N, B, classes + 1), box offsets (N, B, 4) and default boxes (1, B, 4) of all maps."""
         scores = F.concat(*[F.flatten(F.transpose(p(x), (0, 2, 3, 1))) for x, p in zip(features, self.class_predictors)], dim=1)
         offsets = F.concat(*[F.flatten(F.transpose(p(x), (0, 2, 3, 1))) for x, p in zip(features, self.box_predictors)], dim=1)
-        anchors = F.concat(*[g(x).reshape((1, -1)) for x, g in zip(features, self.anchor_generators)], dim=1).reshape((1, -1, 4))
+        anchors = self._default_boxes(F, features)
         scores = scores.reshape((0, -1, self.classes + 1 + self.absorbed))
         if self.absorbed:
             scores = merge_absorbed(F, scores, self.classes)
         return scores, offsets.reshape((0, -1, 4)), anchors
+
+    def default_boxes(self, *features: mx.nd.NDArray) -> mx.nd.NDArray:
+        """The default boxes (1, B, 4) ``cx, cy, w, h`` (input pixels) on these feature maps, in the predictions' order."""
+        return self._default_boxes(mx.nd, features)
+
+    def _default_boxes(self, F, features):
+        return F.concat(*[g(x).reshape((1, -1)) for x, g in zip(features, self.anchor_generators)], dim=1).reshape((1, -1, 4))
 
     def reset_class(self, classes: int, reuse: Mapping[int, int]) -> dict[str, Any]:
         """``classes`` classes from now on; new class ``i`` keeps old class ``reuse[i]``'s predictor rows exactly.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import mxnet as mx
+import numpy as np
 
 from .coder import corners, encode
 
@@ -35,3 +36,22 @@ def match(anchors: mx.nd.NDArray, boxes: mx.nd.NDArray, labels: mx.nd.NDArray,
     objects = mx.nd.take(boxes.reshape((-1, 4)), flat)  # (N, B, 4)
     return class_targets, encode(objects, anchors) * matched.expand_dims(-1)
 
+
+def coverage(anchors: mx.nd.NDArray, boxes: np.ndarray, threshold: float = MATCH_IOU) -> dict[str, float]:
+    """How well default boxes ``anchors`` (1, B, 4) ``cx, cy, w, h`` cover objects ``boxes`` (M, 4) ``x1, y1, x2, y2``.
+
+    ``covered``: the fraction of objects that some default box overlaps by at
+    least ``threshold`` (:func:`match` gives each other object only its best
+    box, however poor); ``per_object``: the default boxes an object overlaps by
+    at least ``threshold``, on average; ``median_best_iou``: the median over
+    objects of their best box's IoU. Layouts whose boxes sit too far apart for
+    their size cover few objects, and such a detector learns slowly.
+    """
+    boxes = np.asarray(boxes, dtype=np.float32)
+    if boxes.ndim != 2 or boxes.shape[1] != 4 or not len(boxes):
+        raise ValueError(f"coverage takes at least one object box as rows x1, y1, x2, y2 (shape (M, 4)); got shape {boxes.shape}.")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"coverage's threshold is an IoU in (0, 1], got {threshold}.")
+    iou = mx.nd.contrib.box_iou(corners(anchors[0]), mx.nd.array(boxes, ctx=anchors.context)).asnumpy()  # (B, M)
+    return {"covered": float((iou.max(axis=0) >= threshold).mean()), "per_object": float((iou >= threshold).sum(axis=0).mean()),
+            "median_best_iou": float(np.median(iou.max(axis=0)))}
