@@ -90,7 +90,10 @@ def trained(name: str, work: Path) -> Pipeline | None:
     """``name`` trained on its synthetic set at its low resolution (cached under ``work`` while its recipe is unchanged);
     for an SSD, the one benchmarks/ssd.py trained, if any (None otherwise)."""
     if name in SSD_SPEED:
-        saved = work / SSD_TRAINED.get(name, "-")
+        if name not in SSD_TRAINED:
+            print(f"  {name}: no small twin is trained for this row: speed only", file=sys.stderr, flush=True)
+            return None
+        saved = work / SSD_TRAINED[name]
         if not (saved / "pipeline.toml").is_file():
             print(f"  {name}: no trained SSD under {saved} (benchmarks/ssd.py --work {saved.parent}): speed only",
                   file=sys.stderr, flush=True)

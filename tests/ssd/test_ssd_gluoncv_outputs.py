@@ -3,8 +3,8 @@
 GluonCV runs in a throwaway venv (see ``tests/gluoncv_oracle.py``); this process never imports it.
 Every default box of a randomly initialized SSD scores some class above 0.01,
 so the comparison covers the 100 best of thousands of candidates after NMS:
-equal labels, scores and boxes mean equal default boxes, decoding, softmax,
-thresholds and suppression.
+equal labels, scores and boxes (in any order among equal scores) mean equal
+default boxes, decoding, softmax, thresholds and suppression.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 from conftest import gluoncv_or_skip
 
 from cvcore.pipeline import Pipeline
+from cvcore.tasks.detection_outputs import detection_differences
 
 pytestmark = pytest.mark.slow
 
@@ -38,8 +39,9 @@ def gluoncv(tmp_path_factory):
 def test_gluoncv_ssd_file_loads_and_gives_gluoncvs_detections(name, gluoncv):
     params, x, (ids, scores, boxes) = gluoncv[name]
     pipeline = Pipeline.from_model(name, pretrained=str(params))
-    labels, our_scores, our_boxes = (y.asnumpy() for y in pipeline.net(mx.nd.array(x)))
-    assert ids.shape == (1, 100, 1) and (ids >= 0).sum() == 100 and len(np.unique(scores)) > 50  # 100 distinct detections
-    np.testing.assert_array_equal(labels, ids[..., 0])
-    np.testing.assert_allclose(our_scores, scores[..., 0], rtol=1e-4, atol=1e-7)
-    np.testing.assert_allclose(our_boxes, boxes, rtol=0, atol=1e-3)
+    ours = tuple(y.asnumpy() for y in pipeline.net(mx.nd.array(x)))
+    assert ids.shape == (1, 100, 1) and (ids >= 0).sum() == 100 and len(np.unique(boxes[0], axis=0)) > 50  # 100 distinct boxes
+    # a fresh MobileNet SSD scores many boxes alike (16 distinct scores in 100): ties may come in either order
+    problems, worst = detection_differences(ours, (ids[..., 0], scores[..., 0], boxes), rtol=1e-4, atol=1e-5)
+    assert not problems, problems[:5]
+    assert worst < 0.05

@@ -37,6 +37,22 @@ def test_a_box_over_the_threshold_joins_the_object_it_overlaps_most():
     assert classes.asnumpy()[0, :2].tolist() == [1, 2]  # still each object's best box
 
 
+def test_padding_columns_change_no_target():
+    """The task pads to 100 objects; match skips columns that are padding in every image, and only those."""
+    objects = [[0, 0, 20, 20], [75, 58, 85, 102]]
+    boxes = mx.nd.full((3, 100, 4), -1)
+    labels = mx.nd.full((3, 100), -1)
+    boxes[0, 0], labels[0, 0] = objects[0], 2
+    boxes[0, 2], labels[0, 2] = objects[1], 4  # after a padding row: kept
+    boxes[2, 0], labels[2, 0] = objects[1], 4  # image 1 has no object
+    classes, offsets = match(ANCHORS, boxes, labels)
+    alone = [match(ANCHORS, mx.nd.array([objects]), mx.nd.array([[2, 4]])), match(ANCHORS, mx.nd.array([objects[1:]]), mx.nd.array([[4]]))]
+    for image, (want_classes, want_offsets) in zip((0, 2), alone):
+        assert classes.asnumpy()[image].tolist() == want_classes.asnumpy()[0].tolist()
+        np.testing.assert_allclose(offsets.asnumpy()[image], want_offsets.asnumpy()[0], atol=1e-6)
+    assert (classes.asnumpy()[1] == 0).all() and (offsets.asnumpy()[1] == 0).all()
+
+
 def test_coverage_counts_the_objects_a_default_box_overlaps_by_the_threshold():
     boxes = [[0, 0, 20, 20], [40, 40, 60, 48]]  # exactly box 0; inside box 1, which it overlaps by 160 / 400 = 0.4
     assert coverage(ANCHORS, boxes) == pytest.approx({"covered": 0.5, "per_object": 0.5, "median_best_iou": 0.7})
