@@ -200,6 +200,38 @@ def ssd(report: dict[str, Any]) -> str:
         provenance(report, "python benchmarks/ssd.py", timed=False)])
 
 
+def gan(report: dict[str, Any]) -> str:
+    sr, cycle = report["srgan"], report["cyclegan"]
+    stages = [["bicubic", "-", f"{sr['bicubic']['psnr']:.2f}", f"{sr['bicubic']['ssim']:.3f}"]]
+    for label, point in (("after the content (MSE) stage", sr["content_stage"]), ("after the GAN stage", sr["gan_stage"])):
+        if point:
+            stages.append([f"generator {label}, epoch {point['epoch']}", f"{point['minutes']:.1f}", f"{point['psnr']:.2f}",
+                           f"{point['ssim']:.3f}"])
+    errors = [["untrained generator", "-", f"{cycle['untrained']['mae']:.1f}"],
+              ["input A given back unchanged", "-", f"{cycle['unchanged_input']['mae']:.1f}"]]
+    errors += [[f"epoch {p['epoch']}", f"{p['minutes']:.1f}", f"{p['mae']:.1f}"] for p in _thinned(cycle["curve"], 8)]
+    speed = [[name, "x".join(map(str, result["input_shape"][2:])), path, f"{rate['median']:.2f}",
+              f"{rate['median'] / next(iter(result['paths'].values()))['median']:.2f}x"]
+             for name, result in report["speed"].items() for path, rate in result["paths"].items()]
+    generator = report["cycle_options"]["generator"]
+    return "\n\n".join([
+        f"SRGAN 4x (`srgan_4x`{' with `bicubic_skip`' if report['sr_options'].get('generator', {}).get('bicubic_skip') else ''}, "
+        f"pixel-MSE content loss: no VGG19 weights offline) trained for {report['sr_minutes']:g} minutes on the "
+        f"synthetic SR set ({sr['train_images']} HR images, {report['sr_options']['crop']}-pixel crops; {sr['pretrain_epochs']} of "
+        f"{sr['plan']['epochs']} epochs content-only), PSNR / SSIM on Y of the {sr['val_images']} val images:",
+        markdown_table(["", "minutes", "PSNR (dB)", "SSIM"], stages),
+        f"CycleGAN (`cyclegan_resnet6_128`'s recipe at {report['cycle_options']['crop']} pixels, {generator['blocks']} blocks of "
+        f"{generator['channels']} base channels, identity weight {report['cycle_options'].get('identity_weight', 0.5):g}: see "
+        f"[docs/gan.md](docs/gan.md)) trained for {report['cycle_minutes']:g} minutes on the synthetic unpaired set "
+        f"({cycle['train_images']} images a domain); mean absolute error (0..255) of A->B against the true B of the "
+        f"{cycle['val_images']} test scenes:",
+        markdown_table(["", "minutes", "A->B error"], errors),
+        "Generator inference, batch 1, img/s (random weights: speed only):",
+        markdown_table(["generator", "input", "path", "img/s", "vs default"], speed),
+        "Verdicts against the goals:\n\n" + "\n".join(f"- {line.strip()}" for line in report["verdicts"]),
+        provenance(report, "python benchmarks/gan.py")])
+
+
 def _thinned(points: list[Any], most: int) -> list[Any]:
     """At most ``most`` of ``points``, evenly spaced, the first and the last kept."""
     if len(points) <= most:
@@ -222,7 +254,7 @@ COMMANDS = {"rcnn_training": "python benchmarks/rcnn.py --accuracy --no-speed",
 """The command that writes a result file, where it is not ``python benchmarks/NAME.py``."""
 SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "demos": demos, "backbones": backbones, "data_classification": data_classification, "int8": int8, "pose": pose, "prune": prune,
-    "rcnn": rcnn, "rcnn_training": rcnn_training, "ssd": ssd, "int8_ssd": int8,
+    "rcnn": rcnn, "rcnn_training": rcnn_training, "ssd": ssd, "int8_ssd": int8, "gan": gan,
 }
 
 

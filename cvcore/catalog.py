@@ -66,6 +66,7 @@ FIRST_PARTY: tuple[FirstPartyPlugin, ...] = (
             "model": ("srgan*", "cyclegan*"),
             "task": ("super_resolution", "image_translation"),
             "dataset": ("*unpaired*", "*textures*", "sr_*"),
+            "metric": ("sr_*", "translation*"),
         },
     ),
     FirstPartyPlugin(

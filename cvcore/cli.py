@@ -470,6 +470,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_launch(args: argparse.Namespace) -> int:
+    from .train.cluster import read_hostfile
     from .train.launch import launch
 
     command = list(args.worker_command)
@@ -477,7 +478,12 @@ def cmd_launch(args: argparse.Namespace) -> int:
         command = command[1:]
     if not command:
         raise ConfigError("Nothing to launch: give a command after --, e.g. cvcore launch -n 2 -- cvcore train cfg.toml")
-    return launch(command, workers=args.workers, servers=args.servers, port=args.port, timeout=args.timeout)
+    hosts = read_hostfile(args.hosts) if args.hosts else None
+    launcher = args.launcher or ("ssh" if hosts else "local")
+    if hosts and launcher != "ssh":
+        raise ConfigError(f"--hosts goes with the ssh launcher; --launcher {launcher} finds its hosts itself.")
+    return launch(command, workers=args.workers, servers=args.servers, port=args.port, timeout=args.timeout, hosts=hosts,
+                  launcher=launcher, ssh=args.ssh_command)
 
 
 # -- parser -------------------------------------------------------------------------
@@ -587,9 +593,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--task")
     settings(p, "demo option")
 
+    from .train.launch import LAUNCHERS, SSH
+
     p = verb("launch", cmd_launch, "Run a command as distributed workers on MXNet's parameter-server kvstore.")
     p.add_argument("-n", "--workers", type=int, default=2)
     p.add_argument("-s", "--servers", type=int, default=1)
+    p.add_argument("--hosts", metavar="FILE", help="one host per line ('NAME', 'NAME slots=N'): start the job there over ssh")
+    p.add_argument("--launcher", choices=LAUNCHERS, help="local (default), ssh (default with --hosts) or slurm (inside an allocation)")
+    p.add_argument("--ssh-command", default=SSH, help=f"how to reach a host (default: {SSH!r})")
     p.add_argument("--port", type=int, help="scheduler port (default: a free one)")
     p.add_argument("--timeout", type=float, help="seconds before everything is stopped")
     p.add_argument("worker_command", nargs=argparse.REMAINDER, metavar="COMMAND", help="-- then the command each worker runs")

@@ -69,4 +69,6 @@ GLUONCV_SHA1: dict[str, str] = {
     "vgg16_atrous": "4fa2e1ad96b8c8d1ba9e5a43556cd909d70b3985",
     "vgg16_bn": "7f01cf050d357127a73826045c245041b0df7363",
     "vgg16_ucf101": "d6dc1bbaaf3cbe0be19f02362706393f62ce76fa",
+    "vgg19": "ad2f660d101905472b83590b59708b71ea22b2e5",
+    "vgg19_bn": "f360b758e856f1074a85abd5fd873ed1d98297c3",
 }

@@ -20,7 +20,7 @@ from .errors import ConfigError, CvcoreError, IncompatiblePartsError, UnknownCom
 from .files import require_writable
 from .graphs import load_graph, write_graph
 from .hookspecs import KINDS
-from .nn.assembled import AssembledNet
+from .nn.assembled import AssembledNet, PipelineNet
 from .options import accepted_keywords, check_call, check_keys
 from .plugins import available, get, host
 from .provenance import PROVENANCE_KEY
@@ -129,13 +129,9 @@ class Pipeline:
         self.parts: dict[str, Part | None] = {
             kind: Part.parse(kind, specs[kind] if specs[kind] is not None else defaults.get(kind)) for kind in PART_KINDS
         }
-        if self.parts["backbone"] is None:
-            raise ConfigError(f"A {self.task_name} pipeline needs a backbone (a registered name or a HybridBlock).")
-        if self.parts["head"] is None:
-            raise ConfigError(f"Task {self.task_name!r} has no default head: pass head=...")
         self.deployed: list[dict[str, Any]] = []
-        self.net: Any = self._assemble() if assemble else None
-        self._source_net: AssembledNet | None = None
+        self.net: Any = self._build_network() if assemble else None
+        self._source_net: PipelineNet | None = None
         self._kept_params: dict[str, mx.nd.NDArray] | None = None
         """A loaded graph-only pipeline's trainable parameters, written back unchanged by :meth:`save`."""
         self._loaded_provenance: dict[str, Any] = {}
@@ -150,6 +146,19 @@ class Pipeline:
             self._load_pretrained_backbone()
 
     # -- assembly ------------------------------------------------------------------
+    def _build_network(self) -> PipelineNet:
+        """The task's own network (:meth:`cvcore.Task.network`), else backbone -> (neck) -> head."""
+        own = self.task.network(self)
+        if own is not None:
+            if not isinstance(own, PipelineNet):
+                raise TypeError(f"Task {self.task_name!r} built a {type(own).__name__} network, not a cvcore.nn.PipelineNet")
+            return own
+        if self.parts["backbone"] is None:
+            raise ConfigError(f"A {self.task_name} pipeline needs a backbone (a registered name or a HybridBlock).")
+        if self.parts["head"] is None:
+            raise ConfigError(f"Task {self.task_name!r} has no default head: pass head=...")
+        return self._assemble()
+
     def _assemble(self) -> AssembledNet:
         neck_part, head_part = self.parts["neck"], self.parts["head"]
         first = neck_part or head_part
@@ -222,7 +231,7 @@ class Pipeline:
         for that zoo model (GluonCV's names). Only the backbone's part is used.
         """
         part = self.parts["backbone"]
-        source = part.options.get("pretrained") if part.obj is None else None
+        source = part.options.get("pretrained") if part is not None and part.obj is None else None
         if not source:
             return
         try:
@@ -427,7 +436,7 @@ class Pipeline:
         component = get("transform", transform)
         check_call(component.factory, options, f"option of transform {transform!r}")
         example = example if example is not None else self.example()
-        if self._source_net is None and isinstance(self.net, AssembledNet):
+        if self._source_net is None and isinstance(self.net, PipelineNet):
             self._source_net = self.net  # kept: saved as model.params, the trainable form of the deployed graph
         if "pipeline" in (accepted_keywords(component.factory) or ()):
             options = {**options, "pipeline": self}
@@ -451,9 +460,10 @@ class Pipeline:
         self._require_trainable("reset the classes")
         if isinstance(classes, str) or not classes or not all(isinstance(name, str) for name in classes):
             raise ConfigError(f"classes is a non-empty list of class names; got {classes!r}.")
-        head = self.net.head
+        head = getattr(self.net, "head", None)
         if not callable(getattr(head, "reset_class", None)):
-            raise CvcoreError(f"The head {self.parts['head'].label} cannot change its classes (it has no reset_class).")
+            what = f"The head {self.parts['head'].label}" if self.parts["head"] is not None else f"A {self.task_name} network"
+            raise CvcoreError(f"{what} cannot change its classes (it has no reset_class).")
         old = resolve(self.options.get("class_names")) or [str(index) for index in range(int(self.options.get("classes", 0)))]
         recorded = head.reset_class(len(classes), reuse_map(list(classes), old, reuse_weights))
         self.parts["head"].options.update(recorded or {})
@@ -477,7 +487,7 @@ class Pipeline:
                 param._finish_deferred_init()
 
     def _require_trainable(self, verb: str) -> None:
-        if not isinstance(self.net, AssembledNet):
+        if not isinstance(self.net, PipelineNet):
             raise CvcoreError(
                 f"Cannot {verb}: this pipeline's network is a deployed graph ({type(self.net).__name__}). "
                 "Load the pipeline's trainable form (Pipeline.from_config) to train it."
@@ -525,7 +535,7 @@ class Pipeline:
         named += [(kind, part.name) for kind, part in self.parts.items() if part is not None and part.name is not None]
         return provenance.record(named, dict.fromkeys(step["transform"] for step in self.deployed), self._loaded_provenance)
 
-    def _write_parameters(self, net: AssembledNet, path: Path) -> None:
+    def _write_parameters(self, net: PipelineNet, path: Path) -> None:
         if net is self.net:
             self.materialize()
         net.save_parameters(str(path))
@@ -540,9 +550,9 @@ class Pipeline:
             graph_loader(self.deployed)(prefix, self.ctx)  # refuse files that would not load back
 
     @property
-    def trainable_net(self) -> AssembledNet | None:
+    def trainable_net(self) -> PipelineNet | None:
         """The assembled, trainable network: ``net`` itself, or the one a deployed graph was made from (None when unknown)."""
-        return self.net if isinstance(self.net, AssembledNet) else self._source_net
+        return self.net if isinstance(self.net, PipelineNet) else self._source_net
 
     def trainable(self) -> "Pipeline":
         """An undeployed pipeline with this one's configuration and trainable weights (to train, re-deploy or compare)."""

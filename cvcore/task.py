@@ -9,7 +9,9 @@ from .options import Option, check_call
 if TYPE_CHECKING:
     from mxnet.gluon.data import Dataset
 
+    from .nn.assembled import PipelineNet
     from .pipeline import Pipeline
+    from .train.step import Step
 
 
 def plain(value: Any) -> Any:
@@ -67,6 +69,16 @@ class Task:
     """
 
     # -- assembly --------------------------------------------------------------
+    def network(self, pipeline: "Pipeline") -> "PipelineNet | None":
+        """The pipeline's network, when the task builds it from its own options; ``None`` (default):
+        the pipeline assembles backbone -> (neck) -> head.
+
+        A GAN task returns its generator and discriminator as one
+        :class:`~cvcore.nn.PipelineNet` whose forward is the generator: that is
+        what predicts, evaluates, exports and deploys.
+        """
+        return None
+
     def head_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Options the head receives from the pipeline's options (e.g. ``classes``)."""
         return {}
@@ -137,6 +149,31 @@ class Task:
         its forward pass (a two-stage R-CNN) gets it from the detection task.
         """
         return ()
+
+    def parameter_groups(self, pipeline: "Pipeline") -> dict[str, Any]:
+        """Name -> the ``ParameterDict`` one optimizer trains; the engine makes one Trainer per group.
+
+        Default: one group, ``""``, with every parameter. Two networks trained
+        against each other (a generator and its discriminator) are two groups,
+        each with its own optimizer state, checkpointed and resumed together.
+        """
+        return {"": pipeline.net.collect_params()}
+
+    def training_step(self, pipeline: "Pipeline", trainers: Mapping[str, Any], config: Any, guard: Any) -> "Step | None":
+        """The update the engine runs on every batch (a :class:`~cvcore.train.step.Step`); ``None`` (default):
+        :class:`~cvcore.train.step.SupervisedStep`, the pipeline's loss on the task's ``(inputs, targets)``.
+
+        ``trainers`` are :meth:`parameter_groups`' Trainers by name, ``config``
+        the run's :class:`~cvcore.train.TrainConfig`, ``guard`` the divergence
+        guard (``guard.check(what, value)`` stops a run whose value is not finite).
+        The engine keeps everything else: the learning rate of every trainer,
+        logs, progress, checkpoints, exact resume and Ctrl-C.
+        """
+        return None
+
+    def training_callbacks(self, pipeline: "Pipeline", config: Any, val_data: Any) -> list[Any]:
+        """:class:`~cvcore.train.Callback` objects the task adds to a run (e.g. sample grids written to its folder)."""
+        return []
 
     def distillation_loss(self, pipeline: "Pipeline", loss: Any, *, temperature: float, hard_weight: float) -> Any:
         """The training loss with a teacher: ``loss(student, teacher_outputs, *targets)`` around the task's ``loss``.

@@ -12,6 +12,7 @@ from typing import Callable, Mapping
 import pytest
 
 import cvcore.plugins
+import cvcore.train
 
 PLUGIN_SWITCHES = ("CVCORE_PLUGINS_AUTOLOAD", "CVCORE_PLUGINS_DISABLE", "CVCORE_PLUGINS_TRACE")
 
@@ -267,3 +268,33 @@ def assert_gives_gluoncvs_output(name: str, result: tuple, output_shape: tuple[i
     out = pipeline.net(mx.nd.array(x)).asnumpy()
     assert out.shape == expected.shape == output_shape
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4 * float(np.abs(expected).max()))
+
+
+# --- Small synthetic GAN datasets (tests/gan), written through the plugin's own generators ---------------
+@pytest.fixture(scope="session")
+def sr_root(tmp_path_factory):
+    from cvcore_gan.synthetic import synthesize_sr
+
+    root = tmp_path_factory.mktemp("sr")
+    synthesize_sr(root, train=8, val=2, size=64)
+    return root
+
+
+@pytest.fixture(scope="session")
+def unpaired_root(tmp_path_factory):
+    from cvcore_gan.synthetic import synthesize_unpaired
+
+    root = tmp_path_factory.mktemp("unpaired")
+    synthesize_unpaired(root, train=6, test=2, size=40)
+    return root
+
+
+class StopAt(cvcore.train.Callback):
+    """Simulates Ctrl-C: raises KeyboardInterrupt once ``step`` updates are done (tests of resume)."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_step_end(self, state, record) -> None:
+        if state.global_step == self.step:
+            raise KeyboardInterrupt

@@ -179,3 +179,18 @@ def test_vgg16_pipeline_runs_on_a_small_input_when_the_head_knows_its_feature_si
         backbone="vgg16", head={"name": "vgg_classifier", "feature_size": 2, "hidden": 32}, classes=3, input_shape=[2, 3, 64, 64]
     )
     assert pipeline.net(pipeline.example()).shape == (2, 3)
+
+
+@pytest.mark.parametrize("name, trainable, convs", [("vgg19", 143_667_240, 16), ("vgg19_bn", 143_678_248, 16)])
+def test_vgg19_has_the_published_size_and_gluoncvs_layout(name, trainable, convs):
+    """VGG19's published parameter count (BN adds a scale and shift per channel); GluonCV's flat ``features`` keys."""
+    net = Pipeline.from_model(name).net
+    assert counts(net)[1] == trainable
+    names = as_gluoncv(name, net)
+    per_conv = 3 if name.endswith("_bn") else 2
+    fc6 = convs * per_conv + 5
+    conv_weights = sorted(int(key.split(".")[1]) for key, shape in names.items()
+                          if key.startswith("features.") and key.endswith(".weight") and len(shape) == 4)
+    assert len(conv_weights) == convs and conv_weights[-1] < fc6
+    assert names[f"features.{fc6}.weight"] == [4096, 25088] and names[f"features.{fc6 + 2}.weight"] == [4096, 4096]
+    assert names["output.weight"] == [1000, 4096]

@@ -62,13 +62,21 @@ def test_info_describes_a_part(capsys, tinynet):
     assert "tinynet  (backbone, from plugin tinynet)" in out and "stride-2" in out
 
 
+@pytest.fixture
+def without_gan(tinynet):
+    """As if no first-party plugin were installed: cvcore-gan's task names serve as those of a missing one."""
+    cvcore.plugins.reset_host(autoload=False)
+    cvcore.plugins.register_plugin(tinynet, name="tinynet")
+    return tinynet
+
+
 def test_info_on_a_missing_model_names_the_extra(capsys, tinynet):
     code, _, err = run_cli(capsys, "info", "cyclegan_horse2zebra")
     assert code == 1
     assert "cvcore-gan" in err and "No model named" in err
 
 
-def test_unknown_task_in_a_config_names_the_plugin(capsys, tmp_path, tinynet):
+def test_unknown_task_in_a_config_names_the_plugin(capsys, tmp_path, without_gan):
     config = tmp_path / "upscale.toml"
     config.write_text('task = "super_resolution"\n[backbone]\nname = "tinynet"\n')
     code, _, err = run_cli(capsys, "train", str(config))
@@ -83,7 +91,7 @@ def test_models_lists_the_classification_zoo(capsys, tinynet):
     assert "classification  cvcore" in rows["resnet50_v1d"]
 
 
-def test_models_of_a_task_without_models_says_so(capsys, tinynet):
+def test_models_of_a_task_without_models_says_so(capsys, without_gan):
     code, _, err = run_cli(capsys, "models", "--task", "super_resolution")
     assert code == 1 and "No models for task 'super_resolution'" in err
 
@@ -128,7 +136,7 @@ def test_data_synth_classification_writes_image_folders(capsys, tmp_path):
     assert len(list((tmp_path / "synth" / "train").iterdir())) == 3
 
 
-def test_data_synth_names_what_can_be_synthesized(capsys, tmp_path):
+def test_data_synth_names_what_can_be_synthesized(capsys, tmp_path, without_gan):
     import cvcore
 
     class Plain:
@@ -144,7 +152,7 @@ def test_data_synth_names_what_can_be_synthesized(capsys, tmp_path):
     assert code == 1 and "cvcore-gan" in err
 
 
-def test_demo_of_a_task_that_is_not_installed_names_the_plugin(capsys, tinynet):
+def test_demo_of_a_task_that_is_not_installed_names_the_plugin(capsys, without_gan):
     code, _, err = run_cli(capsys, "demo", "--task", "image_translation")
     assert code == 1 and "No task named 'image_translation'" in err and "cvcore-gan" in err
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import mxnet as mx
 import numpy as np
 import pytest
+from conftest import StopAt
 
 from cvcore.pipeline import Pipeline
-from cvcore.train import Callback, TrainingInterrupted
+from cvcore.train import TrainingInterrupted
 
 # Every source of randomness at once: shuffling, augmentation (crop, flip, jitter),
 # dropout (MXNet's generator), mixup, and a schedule with warmup.
@@ -30,17 +31,6 @@ def assert_identical(a: dict, b: dict) -> None:
     for name in a:
         for copy_a, copy_b in zip(a[name], b[name]):
             assert np.array_equal(copy_a, copy_b), name
-
-
-class StopAt(Callback):
-    """Simulates Ctrl-C: raises KeyboardInterrupt once ``step`` updates are done."""
-
-    def __init__(self, step: int) -> None:
-        self.step = step
-
-    def on_step_end(self, state, record) -> None:
-        if state.global_step == self.step:
-            raise KeyboardInterrupt
 
 
 def split_run(root, out, stop_step, ctx=None, **options):

@@ -47,6 +47,14 @@ def test_poly_schedule():
     assert lr(100) == 0.0
 
 
+def test_linear_holds_the_rate_then_falls_to_final_lr():
+    """CycleGAN's schedule: constant, then a straight line to final_lr; by default the fall starts half-way."""
+    half = schedule(lr_mode="linear")
+    assert [half(s) for s in (0, 49, 50, 75, 100)] == pytest.approx([0.1, 0.1, 0.1, 0.05, 0.0])
+    late = schedule(lr_mode="linear", lr_steps=[8], final_lr=0.02)
+    assert [late(s) for s in (79, 80, 90, 100, 200)] == pytest.approx([0.1, 0.1, 0.06, 0.02, 0.02])
+
+
 def test_a_schedule_is_a_pure_function_of_the_step():
     lr = schedule(lr_mode="cosine", warmup_epochs=1)
     first = [lr(s) for s in range(100)]

@@ -5,7 +5,16 @@ from mxnet import ndarray
 from mxnet.gluon import HybridBlock
 
 
-class AssembledNet(HybridBlock):
+class PipelineNet(HybridBlock):
+    """A pipeline's trainable network: what it trains, saves as ``model.params`` and deploys.
+
+    Most are an :class:`AssembledNet`; a task that builds its network itself
+    (:meth:`cvcore.Task.network`, e.g. a GAN's generator with its discriminator)
+    returns a subclass whose forward is the inference pass.
+    """
+
+
+class AssembledNet(PipelineNet):
     """Runs ``head(*neck(*backbone(x)[-n:])[-m:])``.
 
     Parameters are named structurally ``backbone.*``, ``neck.*``, ``head.*``,

@@ -7,6 +7,8 @@
 * ``replicas.params``: with several devices, each device's own copy of the
   parameters that are not trained (BatchNorm statistics differ per device);
 * ``trainer.states``: the optimizer and its states (``Trainer.save_states``);
+  a task training several parameter groups has one ``trainer-<group>.states`` each;
+* ``step.nd``: the training step's own state when it has some (a GAN's pool of past outputs);
 * ``state.json``: :class:`TrainState` (epoch, position in it, global step,
   which is also the learning-rate schedule's whole state) and the seed and
   data size that, with it, determine the data order and every random draw.
@@ -19,13 +21,14 @@ the half-written one is invisible (and removed on the next start).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import mxnet as mx
 from mxnet import gluon
@@ -33,12 +36,20 @@ from mxnet import gluon
 from ..errors import ConfigError, CvcoreError
 from ..files import atomic_path
 from ..weights import describe_non_finite, non_finite, read_params
+from .optim import updates_on_servers
+
+logger = logging.getLogger(__name__)
 
 FORMAT = 1
 NAME = re.compile(r"^step-(\d{8})$")
 TEMP_PREFIX = ".writing-"
 DIVERGED_SUFFIX = ".diverged"
-PARAMS, REPLICAS, TRAINER, STATE = "model.params", "replicas.params", "trainer.states", "state.json"
+PARAMS, REPLICAS, TRAINER, STATE, STEP = "model.params", "replicas.params", "trainer.states", "state.json", "step.nd"
+
+
+def trainer_file(group: str) -> str:
+    """The file of one parameter group's optimizer: ``trainer.states`` for the single unnamed group."""
+    return f"trainer-{group}.states" if group else TRAINER
 
 
 class CheckpointError(CvcoreError):
@@ -55,6 +66,20 @@ class TrainState:
     epoch_loss_sum: float = 0.0
     epoch_samples: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
+    epoch_start: int = 0  # samples of the epoch in progress taken before the number of workers changed
+
+    def reshard(self, batch_size: int, workers_before: int) -> None:
+        """Continue the epoch in progress with another number of workers: the samples taken so far
+        (``batches_done`` global batches of ``batch_size * workers_before``) become ``epoch_start``."""
+        self.epoch_start += self.batches_done * batch_size * workers_before
+        self.batches_done = 0
+
+    def schedule_step(self, steps_per_epoch: int | None, batch_size: int, workers: int) -> int:
+        """Where the LR schedule stands: ``global_step``, unless the number of workers changed (then the
+        steps of this many workers that the epochs done and the samples taken would have needed)."""
+        if steps_per_epoch is None:
+            return self.global_step
+        return self.epochs_done * steps_per_epoch + self.epoch_start // (batch_size * workers) + self.batches_done
 
     def advance(self, loss_sum: float, samples: int) -> None:
         self.global_step += 1
@@ -65,7 +90,7 @@ class TrainState:
     def finish_epoch(self, record: dict[str, Any]) -> None:
         self.history.append(record)
         self.epochs_done += 1
-        self.batches_done, self.epoch_loss_sum, self.epoch_samples = 0, 0.0, 0
+        self.batches_done, self.epoch_loss_sum, self.epoch_samples, self.epoch_start = 0, 0.0, 0, 0
 
 
 class Checkpoints:
@@ -86,14 +111,14 @@ class Checkpoints:
         found = self.all()
         return found[-1] if found else None
 
-    def save(self, net: gluon.Block, trainer: gluon.Trainer, contexts: list[mx.Context],
-             state: TrainState, meta: dict[str, Any]) -> Path:
+    def save(self, net: gluon.Block, trainers: Mapping[str, gluon.Trainer], contexts: list[mx.Context],
+             state: TrainState, meta: dict[str, Any], step_arrays: Mapping[str, mx.nd.NDArray] | None = None) -> Path:
         """Write a checkpoint of ``state.global_step`` (once: a second save of one step is a no-op)."""
         final = self.directory / f"step-{state.global_step:08d}"
         if final.exists():
             return final
         try:
-            self._write(final, net, trainer, contexts, state, meta)
+            self._write(final, net, trainers, contexts, state, meta, step_arrays or {})
         except (OSError, mx.base.MXNetError) as exc:  # a full disk, a folder made read-only under the run
             latest = self.latest()
             raise CheckpointError(
@@ -104,8 +129,8 @@ class Checkpoints:
             shutil.rmtree(old, ignore_errors=True)
         return final
 
-    def _write(self, final: Path, net: gluon.Block, trainer: gluon.Trainer, contexts: list[mx.Context],
-               state: TrainState, meta: dict[str, Any]) -> None:
+    def _write(self, final: Path, net: gluon.Block, trainers: Mapping[str, gluon.Trainer], contexts: list[mx.Context],
+               state: TrainState, meta: dict[str, Any], step_arrays: Mapping[str, mx.nd.NDArray]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=self.directory))
         os.chmod(staging, 0o755)  # mkdtemp's 0700 would make the checkpoint private
@@ -116,7 +141,11 @@ class Checkpoints:
                 replicas = {f"{i}:{name}": p.data(ctx) for name, p in params.items() if p.grad_req == "null"
                             for i, ctx in enumerate(contexts)}
                 mx.nd.save(str(staging / REPLICAS), replicas)
-            trainer.save_states(str(staging / TRAINER))
+            for group, trainer in trainers.items():
+                if not updates_on_servers(trainer):  # MXNet cannot fetch an async store's optimizer state
+                    trainer.save_states(str(staging / trainer_file(group)))
+            if step_arrays:
+                mx.nd.save(str(staging / STEP), dict(step_arrays))
             (staging / STATE).write_text(json.dumps({"format": FORMAT, **meta, "state": asdict(state)}, indent=1))
             for item in staging.iterdir():
                 _fsync(item)
@@ -163,24 +192,27 @@ def find_checkpoints(directory: Path) -> list[Path]:
     return sorted((p for p in directory.iterdir() if NAME.match(p.name)), key=lambda p: p.name)
 
 
-def load(path: Path, net: gluon.Block, trainer: gluon.Trainer, contexts: list[mx.Context],
+def load(path: Path, net: gluon.Block, trainers: Mapping[str, gluon.Trainer], contexts: list[mx.Context],
          replay: dict[str, Any]) -> dict[str, Any]:
-    """Restore parameters and trainer states; returns ``state.json``'s content.
+    """Restore parameters and trainer states; returns ``state.json``'s content, with ``step_arrays``
+    (the training step's own state, see :meth:`cvcore.train.step.Step.state_arrays`).
 
-    ``replay`` (seed, batch size, data size, workers) must match what the
-    checkpoint was written with, or the data order could not be replayed: then
-    nothing is restored and :class:`ConfigError` says what differs. On as many
+    ``replay`` (seed, batch size, data size; ``workers`` may differ, see
+    :meth:`TrainState.reshard`) must match what the checkpoint was written
+    with, or the data order could not be replayed: then nothing is restored
+    and :class:`ConfigError` says what differs. On as many
     devices as it was written with, each device gets its own copy of the
     untrained parameters back (exact resume); on another number, they all get
     the average (training continues, though not bit for bit).
     """
-    missing = [name for name in (PARAMS, TRAINER, STATE) if not (path / name).is_file()]
+    kept = [trainer_file(group) for group, trainer in trainers.items() if not updates_on_servers(trainer)]
+    missing = [name for name in (PARAMS, *kept, STATE) if not (path / name).is_file()]
     if missing:
         raise CheckpointError(f"Checkpoint {path} is incomplete: {', '.join(missing)} missing.")
     saved = json.loads((path / STATE).read_text())
     if saved.get("format") != FORMAT:
         raise CheckpointError(f"Checkpoint {path} has format {saved.get('format')!r}; this cvcore reads format {FORMAT}.")
-    different = {key: (saved.get(key), value) for key, value in replay.items() if saved.get(key) != value}
+    different = {key: (saved.get(key), value) for key, value in replay.items() if saved.get(key) != value and key != "workers"}
     if different:
         changes = ", ".join(f"{key} {was!r} -> {now!r}" for key, (was, now) in different.items())
         raise ConfigError(
@@ -192,12 +224,18 @@ def load(path: Path, net: gluon.Block, trainer: gluon.Trainer, contexts: list[mx
     if broken:
         raise CheckpointError(f"Checkpoint {path}: {describe_non_finite(broken, len(params))}; resume from an earlier one.")
     net.load_parameters(str(path / PARAMS), ctx=contexts)
-    trainer.load_states(str(path / TRAINER))  # starts the kvstore, which copies device 0's parameters everywhere
+    for group, trainer in trainers.items():
+        if (path / trainer_file(group)).is_file() and not updates_on_servers(trainer):
+            trainer.load_states(str(path / trainer_file(group)))  # starts the kvstore, which copies device 0's parameters everywhere
+        else:
+            logger.warning("Checkpoint %s holds no optimizer state%s: the optimizer's momenta start afresh.", path,
+                           f" of group {group!r}" if group else "")
     if len(contexts) > 1 and saved.get("contexts") == len(contexts):
         params = net._collect_params_with_prefix()
         for key, value in mx.nd.load(str(path / REPLICAS)).items():
             index, name = key.split(":", 1)
             params[name].data(contexts[int(index)])[:] = value
+    saved["step_arrays"] = mx.nd.load(str(path / STEP)) if (path / STEP).is_file() else {}
     return saved
 
 

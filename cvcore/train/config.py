@@ -10,8 +10,8 @@ from ..errors import ConfigError
 from ..options import check_keys
 from ..typecheck import check_values
 
-LR_MODES = ("step", "poly", "cosine")
-KVSTORES = ("local", "device", "dist_sync", "dist_device_sync")
+LR_MODES = ("step", "poly", "cosine", "linear")
+KVSTORES = ("local", "device", "dist_sync", "dist_device_sync", "dist_async")
 
 #: Names users coming from elsewhere try, and where the option lives here.
 MOVED = {
@@ -35,12 +35,14 @@ class TrainConfig:
         ``optimizer`` (any MXNet optimizer name), ``lr``, ``momentum`` (sgd/nag),
         ``wd``, ``optimizer_params`` (extra optimizer arguments, e.g. ``{beta1 = 0.9}``),
         ``kvstore`` (``"local"``, ``"device"``, ``"dist_sync"``, ``"dist_device_sync"``,
-        or ``"none"`` for one context), ``hybridize`` (static graph: faster),
+        ``"dist_async"`` (the servers update the weights as each worker's gradients arrive:
+        no gradient clipping, not reproducible), or ``"none"`` for one context), ``hybridize`` (static graph: faster),
         ``num_workers`` (data worker processes), ``seed``.
     Learning rate (stepped every iteration, see :mod:`cvcore.train.schedules`)
-        ``lr_mode`` (``"step"``, ``"poly"``, ``"cosine"``), ``lr_steps`` (epochs at
-        which step mode multiplies by ``lr_factor``), ``power`` (poly), ``final_lr``
-        (poly/cosine), ``warmup_epochs`` (linear from ``warmup_lr``).
+        ``lr_mode`` (``"step"``, ``"poly"``, ``"cosine"``, ``"linear"``), ``lr_steps`` (epochs at
+        which step mode multiplies by ``lr_factor``; for linear, the epoch its decay
+        starts, default half-way), ``power`` (poly), ``final_lr`` (poly/cosine/linear),
+        ``warmup_epochs`` (linear from ``warmup_lr``).
     Tricks (label smoothing is the loss's own option)
         ``no_bias_decay``, ``mixup`` with ``mixup_alpha`` and ``mixup_off_epochs``,
         ``teacher`` (a Pipeline, saved pipeline directory or zoo name) with
@@ -131,6 +133,10 @@ class TrainConfig:
             raise ConfigError(f"lr_mode = {self.lr_mode!r} is not one of {', '.join(LR_MODES)}.")
         if self.kvstore is not None and self.kvstore not in KVSTORES:
             raise ConfigError(f"kvstore = {self.kvstore!r} is not one of {', '.join(KVSTORES)} or \"none\".")
+        if self.kvstore == "dist_async" and self.clip_gradient_norm is not None:
+            raise ConfigError("clip_gradient_norm does not work with kvstore = \"dist_async\": the servers apply each "
+                              "worker's gradients as they arrive, and no process sees a whole step's gradient to clip. "
+                              "Use dist_sync, or train without clipping.")
         if not 0.0 <= self.momentum < 1.0:
             raise ConfigError(f"momentum must be in [0, 1), got {self.momentum}.")
         if not 0.0 <= self.hard_weight <= 1.0:

@@ -43,25 +43,39 @@ class EpochBatchSampler(gluon.data.Sampler):
                  drop_last: bool = False, shard: tuple[int, int] = (0, 1)) -> None:
         self.num_samples, self.batch_size = num_samples, batch_size
         self.shuffle, self.seed, self.drop_last, self.shard = shuffle, seed, drop_last, shard
-        self.epoch, self.skip = 0, 0
+        self.epoch, self.skip, self.start = 0, 0, 0
 
-    def set_epoch(self, epoch: int, skip: int = 0) -> None:
-        """Iterate epoch ``epoch`` next, starting after its first ``skip`` batches."""
-        self.epoch, self.skip = epoch, skip
+    def set_epoch(self, epoch: int, skip: int = 0, start: int = 0) -> None:
+        """Iterate epoch ``epoch`` next: its permutation from position ``start`` on (the samples that workers of
+        another sharding already took; see :meth:`cvcore.train.checkpoint.TrainState.reshard`), after this
+        sharding's first ``skip`` batches."""
+        self.epoch, self.skip, self.start = epoch, skip, start
 
     @property
     def batches_per_epoch(self) -> int:
-        per_shard = self.num_samples // self.shard[1]
-        return per_shard // self.batch_size if self.drop_last else math.ceil(per_shard / self.batch_size)
+        """Batches of a whole epoch (from its first sample)."""
+        return self._batches(self.num_samples // self.shard[1])
 
-    def __len__(self) -> int:
-        return max(0, self.batches_per_epoch - self.skip)
+    def _batches(self, samples: int) -> int:
+        return samples // self.batch_size if self.drop_last else math.ceil(samples / self.batch_size)
 
-    def __iter__(self) -> Iterator[list[SampleKey]]:
+    def _order(self) -> np.ndarray:
+        """This shard's samples of the epoch from ``start``: every ``count``-th of one permutation, so that the
+        workers' ``b``-th batches together are the permutation's ``b``-th run of ``batch_size * count`` samples."""
         order = generator(self.seed, ORDER, self.epoch).permutation(self.num_samples) if self.shuffle else np.arange(self.num_samples)
         rank, count = self.shard
-        order = order[: self.num_samples // count * count][rank::count]
-        for batch in range(self.skip, self.batches_per_epoch):
+        return order[self.start:self.start + self._per_shard() * count][rank::count]
+
+    def _per_shard(self) -> int:
+        """Samples each worker takes from ``start`` on (all shards equally long, or distributed steps would wait forever)."""
+        return max(0, self.num_samples - self.start) // self.shard[1]
+
+    def __len__(self) -> int:
+        return max(0, self._batches(self._per_shard()) - self.skip)
+
+    def __iter__(self) -> Iterator[list[SampleKey]]:
+        order = self._order()
+        for batch in range(self.skip, self._batches(len(order))):
             yield [SampleKey(self.epoch, int(i)) for i in order[batch * self.batch_size:(batch + 1) * self.batch_size]]
 
 
@@ -85,7 +99,8 @@ class SeededTransform(gluon.data.Dataset):
 
 
 class Loader:
-    """Batches one epoch at a time: ``loader.epoch(e, skip=k)`` replays epoch ``e`` from batch ``k``.
+    """Batches one epoch at a time: ``loader.epoch(e, skip=k)`` replays epoch ``e`` from batch ``k``
+    (and ``start=s`` from the permutation's sample ``s``, after a change in the number of workers).
 
     Built on a gluon DataLoader over a Dataset (exactly replayable), or on any
     iterable of batches the caller gives (its batches are skipped by reading
@@ -101,10 +116,12 @@ class Loader:
             return self.sampler.batches_per_epoch
         return len(self.batches) if hasattr(self.batches, "__len__") else None
 
-    def epoch(self, epoch: int, skip: int = 0) -> Iterator:
+    def epoch(self, epoch: int, skip: int = 0, start: int = 0) -> Iterator:
         if self.sampler is None:
+            if start:
+                raise ConfigError("A run over an iterable of batches cannot change its number of workers when it resumes.")
             return itertools.islice(iter(self.batches), skip, None)
-        self.sampler.set_epoch(epoch, skip)
+        self.sampler.set_epoch(epoch, skip, start)
         return iter(self.batches)
 
     def __iter__(self) -> Iterator:

@@ -2,7 +2,9 @@
 
 The loop owns what is the same for every task: the learning-rate schedule,
 progress bars and JSON-lines logs, validation, checkpoints, exact resume and
-Ctrl-C. One update is a :class:`~cvcore.train.step.SupervisedStep`.
+Ctrl-C. One update is the task's :class:`~cvcore.train.step.Step`
+(:meth:`cvcore.Task.training_step`), by default a :class:`~cvcore.train.step.SupervisedStep`,
+with one Trainer per parameter group (:meth:`cvcore.Task.parameter_groups`).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from .data import make_loader
 from .guards import ADVICE, DivergenceGuard, TrainingDiverged
 from .interrupt import StopRequest, TrainingInterrupted
 from .logs import JsonLinesLog, Throughput, epoch_summary
-from .optim import create_kvstore, make_trainer, optimizer_states
+from .optim import create_kvstore, is_async, make_trainers, optimizer_states, start_server_schedule
 from .schedules import LRSchedule
 from .seeding import seed_devices
 from .step import SupervisedStep
@@ -77,7 +79,8 @@ class Engine:
         seed_devices(config.seed, 0)  # parameters whose shapes waited for data are drawn from the run's seed
         pipeline.materialize()  # every parameter must reach the kvstore initialized
         kvstore, self.workers = create_kvstore(config.kvstore, pipeline.ctx)
-        self.trainer = make_trainer(pipeline.net, config, kvstore)
+        self.trainers = make_trainers(pipeline.task.parameter_groups(pipeline), config, kvstore)
+        self.on_servers = is_async(kvstore)  # the servers update the weights and own the schedule
         self.writes = self.workers.rank == 0
         out = Path(config.out_dir) if config.out_dir else None
         if out is not None and self.writes:
@@ -101,13 +104,21 @@ class Engine:
         if teacher is not None and not (hasattr(teacher, "net") and hasattr(teacher, "ctx")):
             raise ConfigError(f"teacher = {teacher!r}: the engine takes a teacher pipeline; Pipeline.fit turns a saved "
                               "pipeline folder or a zoo model name into one.")
-        self.step = SupervisedStep(pipeline, self.trainer, config, self.guard, teacher=teacher, num_workers=self.workers.count)
+        own = pipeline.task.training_step(pipeline, self.trainers, config, self.guard)
+        if own is not None and (teacher is not None or config.mixup):
+            raise ConfigError(f"{'teacher' if teacher is not None else 'mixup'}: the {pipeline.task_name} task trains with its own "
+                              "step, which takes neither a teacher nor mixup.")
+        self.step = own or SupervisedStep(pipeline, self.trainers[""], config, self.guard, teacher=teacher,
+                                          num_workers=self.workers.count)
+        self.callbacks = [*config.callbacks, *pipeline.task.training_callbacks(pipeline, config, val_data)]
         self.replay = {"seed": config.seed, "batch_size": config.batch_size,
                        "num_samples": len(train_data) if hasattr(train_data, "__len__") else None,
                        "workers": self.workers.count}
         if config.hybridize:
             pipeline.net.hybridize(static_alloc=True)
         self._start()
+        if self.on_servers:
+            start_server_schedule(self.trainers, self.schedule, self.workers.count)
         with no_bias_decay(pipeline.net, config.no_bias_decay), StopRequest() as stop:
             try:
                 while self.state.epochs_done < config.epochs:
@@ -130,10 +141,16 @@ class Engine:
         directory = Path(config.out_dir) / CHECKPOINT_DIR if config.out_dir else None
         path = find_resume_point(config.resume, directory) if config.resume else None
         if path is not None:
-            saved = load(path, self.pipeline.net, self.trainer, self.pipeline.ctx, self.replay)
+            saved = load(path, self.pipeline.net, self.trainers, self.pipeline.ctx, self.replay)
+            self.step.load_state_arrays(saved["step_arrays"])
             self.state = TrainState(**saved["state"])
             self.last_checkpoint = path
-            self.log.write("resume", checkpoint=str(path), **self._position())
+            before = saved.get("workers", self.workers.count)
+            if before != self.workers.count:
+                self.state.reshard(config.batch_size, before)
+                logger.info("the checkpoint was written by %d workers, this run has %d: the epoch in progress goes on "
+                            "from its sample %d, shared among them", before, self.workers.count, self.state.epoch_start)
+            self.log.write("resume", checkpoint=str(path), workers_before=before, **self._position())
             logger.info("resumed from %s (epoch %d, batch %d, step %d)", path, self.state.epochs_done + 1,
                         self.state.batches_done, self.state.global_step)
             return
@@ -154,13 +171,15 @@ class Engine:
         epoch = state.epochs_done
         mix = config.mixup and epoch < config.epochs - config.mixup_off_epochs
         epoch_meter, interval_meter, interval_loss = Throughput(), Throughput(), 0.0
-        bar = progress_bar(self.loader.epoch(epoch, skip=state.batches_done), total=self.steps_per_epoch,
-                   initial=state.batches_done, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
-                   disable=not (config.progress and self.writes), leave=False)
+        done = state.batches_done + state.epoch_start // (config.batch_size * self.workers.count)
+        bar = progress_bar(self.loader.epoch(epoch, skip=state.batches_done, start=state.epoch_start), total=self.steps_per_epoch,
+                           initial=done, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch",
+                           disable=not (config.progress and self.writes), leave=False)
         for batch in bar:
-            lr = self.schedule(state.global_step)
-            self.trainer.set_learning_rate(lr)
-            loss_sum, samples = self.step.forward_backward(batch, global_step=state.global_step, mix=mix)
+            lr = self.schedule(self._schedule_step())
+            for trainer in self.trainers.values() if not self.on_servers else ():
+                trainer.set_learning_rate(lr)
+            loss_sum, samples = self.step.forward_backward(batch, global_step=state.global_step, epoch=epoch, mix=mix)
             self.guard.check_loss(loss_sum / samples)
             self.good_checkpoint = self.last_checkpoint  # its weights just gave this sane loss
             grad_norm = self.step.update(samples)
@@ -169,7 +188,7 @@ class Engine:
             epoch_meter.add(samples)
             interval_meter.add(samples)
             interval_loss += loss_sum
-            record = {"epoch": epoch + 1, "step": state.global_step, "loss": loss_sum / samples, "lr": lr}
+            record = {"epoch": epoch + 1, "step": state.global_step, "loss": loss_sum / samples, "lr": lr, **self.step.values}
             if grad_norm is not None:
                 record["grad_norm"] = grad_norm
             bar.set_postfix(loss=f"{state.epoch_loss_sum / state.epoch_samples:.4f}", lr=f"{lr:.3g}",
@@ -179,7 +198,7 @@ class Engine:
                                            "samples_per_sec": interval_meter.rate})
                 interval_meter.reset()
                 interval_loss = 0.0
-            for callback in config.callbacks:
+            for callback in self.callbacks:
                 callback.on_step_end(state, record)
             ends_epoch = self.steps_per_epoch is not None and state.batches_done >= self.steps_per_epoch
             if config.checkpoint_every and state.global_step % config.checkpoint_every == 0 and not ends_epoch:
@@ -191,13 +210,16 @@ class Engine:
         if stop.requested:  # a signal during validation or the checkpoint: the epoch is saved, stop now (even after the last)
             raise self._interrupted(stop.requested)
 
+    def _schedule_step(self) -> int:
+        return self.state.schedule_step(self.steps_per_epoch, self.config.batch_size, self.workers.count)
+
     def _finish_epoch(self, val_data: Any, meter: Throughput) -> None:
         config, state = self.config, self.state
         epoch = state.epochs_done + 1
         record: dict[str, Any] = {
             "epoch": epoch, "step": state.global_step,
             "loss": state.epoch_loss_sum / state.epoch_samples if state.epoch_samples else float("nan"),
-            "lr": self.schedule(max(state.global_step - 1, 0)),
+            "lr": self.schedule(max(self._schedule_step() - 1, 0)),
             "samples_per_sec": meter.rate, "seconds": meter.seconds,
         }
         state.finish_epoch(record)
@@ -210,7 +232,7 @@ class Engine:
         if config.progress and self.writes:
             minutes = sum(entry.get("seconds", 0.0) for entry in state.history) / 60
             tqdm.write(epoch_summary(record, config.epochs, minutes), file=sys.stdout)
-        for callback in config.callbacks:
+        for callback in self.callbacks:
             callback.on_epoch_end(state, record)
 
     def _validate(self, val_data: Any) -> dict[str, Any]:
@@ -234,7 +256,7 @@ class Engine:
         before every checkpoint and at the end of training, and no checkpoint or result holds such weights.
         """
         arrays = {name: param.data(self.pipeline.ctx[0]) for name, param in self.pipeline.net._collect_params_with_prefix().items()}
-        arrays.update(optimizer_states(self.trainer))
+        arrays.update(optimizer_states(self.trainers))
         broken = non_finite(arrays)
         if broken:
             message = (f"Training diverged: after {self._describe()} {describe_non_finite(broken, len(arrays))}; "
@@ -245,8 +267,9 @@ class Engine:
     def _save(self) -> None:
         if self.checkpoints is not None and self.state.global_step > 0:
             self._check_finite()
-            self.last_checkpoint = self.checkpoints.save(self.pipeline.net, self.trainer, self.pipeline.ctx, self.state,
-                                                         {**self.replay, "contexts": len(self.pipeline.ctx)})
+            self.last_checkpoint = self.checkpoints.save(self.pipeline.net, self.trainers, self.pipeline.ctx, self.state,
+                                                         {**self.replay, "contexts": len(self.pipeline.ctx)},
+                                                         self.step.state_arrays())
 
     def _diverged(self, error: TrainingDiverged) -> None:
         """Log the divergence; a checkpoint whose weights gave the diverged step is set aside, so resume skips it."""

@@ -1,4 +1,4 @@
-"""Learning-rate schedules stepped every iteration: step, poly and cosine, each after a linear warmup.
+"""Learning-rate schedules stepped every iteration: step, poly, cosine and linear, each after a linear warmup.
 
 A schedule is a pure function of the global step (the number of updates
 applied so far): it holds no other state, so a run resumed at step ``s``
@@ -20,7 +20,9 @@ class LRSchedule:
     Warmup rises linearly from ``warmup_lr`` (at step 0) towards ``base_lr``
     over ``warmup_steps``. After it, ``"step"`` multiplies ``base_lr`` by
     ``factor`` at each of ``decay_steps``; ``"poly"`` and ``"cosine"`` fall from
-    ``base_lr`` to ``final_lr`` over the remaining steps up to ``total_steps``.
+    ``base_lr`` to ``final_lr`` over the remaining steps up to ``total_steps``;
+    ``"linear"`` (CycleGAN's) holds ``base_lr`` until the first of ``decay_steps``
+    (default: half-way) and then falls in a straight line to ``final_lr``.
     """
 
     base_lr: float
@@ -64,6 +66,10 @@ class LRSchedule:
             return self.warmup_lr + (self.base_lr - self.warmup_lr) * step / self.warmup_steps
         if self.mode == "step":
             return self.base_lr * self.factor ** sum(step >= boundary for boundary in self.decay_steps)
+        if self.mode == "linear":
+            start = self.decay_steps[0] if self.decay_steps else (self.warmup_steps + self.total_steps) // 2
+            progress = min(1.0, max(0, step - start) / max(1, self.total_steps - start))
+            return self.base_lr + (self.final_lr - self.base_lr) * progress
         progress = min(1.0, (step - self.warmup_steps) / max(1, self.total_steps - self.warmup_steps))
         if self.mode == "poly":
             shape = (1.0 - progress) ** self.power

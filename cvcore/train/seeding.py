@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Independent streams, so that e.g. epoch 3's order never equals step 3's mixup draw.
-ORDER, SAMPLE, MIXUP, DEVICE = range(4)
+#: Independent streams, so that e.g. epoch 3's order never equals step 3's mixup draw;
+#: ``TASK`` is a training step's own (a GAN's pool of past outputs).
+ORDER, SAMPLE, MIXUP, DEVICE, TASK = range(5)
 
 
 def generator(seed: int, stream: int, *keys: int) -> np.random.Generator:

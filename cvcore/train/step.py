@@ -1,7 +1,8 @@
-"""One supervised update: forward on every device, loss, backward, all-reduce, guard, clip, update."""
+"""One training update. :class:`Step` is what the engine runs on every batch; :class:`SupervisedStep`, the default,
+is forward on every device, loss, backward, all-reduce, guard, clip, update."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 import mxnet as mx
 from mxnet import autograd, gluon
@@ -9,6 +10,7 @@ from mxnet import autograd, gluon
 from .config import TrainConfig
 from .data import split_to_contexts
 from .guards import DivergenceGuard, clip_global_norm
+from .optim import updates_on_servers
 from .seeding import MIXUP, generator, seed_devices
 from .tricks import mixed_labels, mixup, soft_label_loss
 
@@ -16,7 +18,36 @@ if TYPE_CHECKING:
     from ..pipeline import Pipeline
 
 
-class SupervisedStep:
+class Step:
+    """The update of one batch, in two calls: :meth:`forward_backward`, then (the loss checked) :meth:`update`.
+
+    A task with its own update (a GAN's alternating discriminator and generator
+    steps) subclasses it and returns it from :meth:`cvcore.Task.training_step`.
+    Every random draw must depend only on the run's seed and the global step
+    (:mod:`cvcore.train.seeding`), and any state beyond the parameters and the
+    optimizers' must be given by :meth:`state_arrays`: then resume is exact.
+    """
+
+    values: dict[str, float] = {}
+    """Per-batch values the engine logs beside the loss (e.g. ``loss_d``), set by :meth:`forward_backward`."""
+
+    def forward_backward(self, batch: Any, *, global_step: int, epoch: int, mix: bool) -> tuple[float, int]:
+        """Compute the gradients of ``batch``; return the batch's summed loss and its number of samples."""
+        raise NotImplementedError
+
+    def update(self, batch_size: int) -> float | None:
+        """Apply the gradients; return the gradient norm when the step clipped it (else None)."""
+        raise NotImplementedError
+
+    def state_arrays(self) -> dict[str, Any]:
+        """Arrays of the step's own state (a pool of past outputs) that a checkpoint keeps; none by default."""
+        return {}
+
+    def load_state_arrays(self, arrays: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_arrays` from a checkpoint."""
+
+
+class SupervisedStep(Step):
     """The update of a network trained with one loss on the task's ``(inputs, targets)`` batches.
 
     While mixup is on, the loss is its soft-label variant; with a teacher it is wrapped
@@ -40,7 +71,7 @@ class SupervisedStep:
         self.mixup_loss = training_loss(soft_label_loss(pipeline.loss)) if config.mixup else None
         self.trained = [p for p in pipeline.net.collect_params().values() if p.grad_req != "null"]
 
-    def forward_backward(self, batch: Any, *, global_step: int, mix: bool) -> tuple[float, int]:
+    def forward_backward(self, batch: Any, *, global_step: int, epoch: int = 0, mix: bool = False) -> tuple[float, int]:
         """Gradients of the loss summed over ``batch``; returns that loss sum and the batch size."""
         task, net, contexts = self.pipeline.task, self.pipeline.net, self.pipeline.ctx
         inputs, targets = task.split_batch(batch)
@@ -65,6 +96,9 @@ class SupervisedStep:
 
     def update(self, batch_size: int) -> float | None:
         """All-reduce, clip (checking the norm) and apply; returns the mean gradient's norm when clipping."""
+        if updates_on_servers(self.trainer):  # each worker's gradients are applied on their own, as they arrive
+            self.trainer.step(1)  # scaled by the servers' fixed 1 / batch_size (see cvcore.train.optim.make_trainer)
+            return None
         self.trainer.allreduce_grads()
         samples = batch_size * self.num_workers  # dist kvstores sum the gradients of every worker
         norm = None

@@ -38,6 +38,8 @@ from ..norm import norm_factory
 
 VGG16_LAYERS: tuple[int, ...] = (2, 2, 3, 3, 3)
 """Convolutions in each of VGG16's five blocks."""
+VGG19_LAYERS: tuple[int, ...] = (2, 2, 4, 4, 4)
+"""Convolutions in each of VGG19's five blocks (the content loss of SRGAN reads its features)."""
 VGG_FILTERS: tuple[int, ...] = (64, 128, 256, 512, 512)
 FC_UNITS = 4096
 ATROUS_FC_CHANNELS = 1024
@@ -224,6 +226,9 @@ def backbones() -> list[Component]:
     return [
         Component("vgg16", VGG, "VGG16 conv blocks (no BN; norm_layer unused), stages c1-c5 (strides 2-32)."),
         Component("vgg16_bn", partial(VGG, batch_norm=True), "VGG16 conv blocks with a norm layer after every conv, stages c1-c5."),
+        Component("vgg19", partial(VGG, VGG19_LAYERS), "VGG19 conv blocks (no BN; norm_layer unused), stages c1-c5 (strides 2-32)."),
+        Component("vgg19_bn", partial(VGG, VGG19_LAYERS, batch_norm=True),
+                  "VGG19 conv blocks with a norm layer after every conv, stages c1-c5."),
         Component("vgg16_atrous", VGGAtrous, "SSD's atrous VGG16: conv4_3 (L2-normalized, stride 8) and dilated fc6/fc7 (stride 16)."),
     ]
 
@@ -244,9 +249,9 @@ def classification_models() -> list[Component]:
         classification_model(
             name,
             name,
-            name_map(batch_norm=name.endswith("_bn")),
+            name_map(batch_norm=name.endswith("_bn"), layers=VGG19_LAYERS if name.startswith("vgg19") else VGG16_LAYERS),
             f"{name}, ImageNet 1000 classes at 224x224 (GluonCV's weights).",
             head="vgg_classifier",
         )
-        for name in ("vgg16", "vgg16_bn")
+        for name in ("vgg16", "vgg16_bn", "vgg19", "vgg19_bn")
     ]
