@@ -19,7 +19,7 @@ HOSTS = ("127.0.0.1", "127.0.0.2")  # two loopback addresses: two "hosts" on thi
 
 
 def worker_script(tmp_path: Path, root: Path, *, kvstore: str = "dist_sync", batch_size: int = 6, epochs: int = 2,
-                  resume: bool = False, die: tuple[int, int] | None = None, name: str = "worker.py") -> Path:
+                  resume: bool = False, die: tuple[int, int] | None = None, name: str = "worker.py", lr: float = 0.05) -> Path:
     """A worker that trains TinyNet (BatchNorm on fixed statistics, so batches split across workers add up exactly)
     and writes ``result<rank>.json``: its rank, steps and every step's parameter sums. ``die=(rank, step)``: that
     worker prints a last line and kills itself after that step."""
@@ -34,20 +34,21 @@ def worker_script(tmp_path: Path, root: Path, *, kvstore: str = "dist_sync", bat
         from cvcore.train import Callback
 
         rank_hint = int(os.environ.get("CVCORE_WORKER_RANK_HINT", "0"))
+        DIE = {die!r}
         steps = []
 
         class Record(Callback):
             def on_step_end(self, state, record):
                 steps.append([float(p.data().asnumpy().sum()) for p in pipeline.net.collect_params().values()
                               if p.grad_req != "null"])
-                if {die!r} is not None and ({die!r})[0] == rank_hint and state.global_step == ({die!r})[1]:
+                if DIE is not None and DIE == (rank_hint, state.global_step):
                     print("worker", rank_hint, "is going down at step", state.global_step, flush=True)
                     os.kill(os.getpid(), signal.SIGKILL)
 
         mx.random.seed(0)
         pipeline = Pipeline(backbone={{"name": "tinynet", "norm_kwargs": {{"use_global_stats": True}}}}, classes=3,
                             input_shape=[1, 3, 16, 16], data={{"dataset": "image_folder", "root": {str(root)!r}}})
-        history = pipeline.fit(epochs={epochs}, batch_size={batch_size}, lr=0.05, kvstore={kvstore!r}, progress=False,
+        history = pipeline.fit(epochs={epochs}, batch_size={batch_size}, lr={lr}, kvstore={kvstore!r}, progress=False,
                                checkpoint_every=1, resume={resume!r}, out_dir={str(tmp_path / "run")!r}, callbacks=[Record()])
         with open({str(tmp_path)!r} + f"/result{{history['rank']}}.json", "w") as handle:  # one file each
             json.dump({{"rank": history["rank"], "step": history["step"], "steps": steps}}, handle)
@@ -145,13 +146,14 @@ def test_a_dead_worker_stops_the_job_and_the_run_resumes_with_fewer_workers(tmp_
 
 
 def start_long_job(tmp_path: Path, color_folders: Path, *options: str) -> tuple[subprocess.Popen, Path, Path]:
-    """A job of 200 epochs, once worker 0 has written two checkpoints: (the launcher, the checkpoints, the worker script)."""
-    script = worker_script(tmp_path, color_folders, epochs=200)
+    """A job of 200 epochs, once worker 0 has checkpointed its second step: (the launcher, the checkpoints, the worker script)."""
+    script = worker_script(tmp_path, color_folders, epochs=200, lr=0.01)
     proc = subprocess.Popen([sys.executable, "-m", "cvcore.cli", "launch", "-n", "2", *options, "--", sys.executable, str(script)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     checkpoints = tmp_path / "run" / "checkpoints"
     deadline = time.monotonic() + 120
-    while not (checkpoints.is_dir() and len(list(checkpoints.glob("step-*"))) >= 2) and time.monotonic() < deadline:
+    while not (checkpoints.is_dir() and any(p.name >= "step-00000002" for p in checkpoints.glob("step-*"))):
+        assert time.monotonic() < deadline and proc.poll() is None, "the job did not reach its second step"
         time.sleep(0.2)
     return proc, checkpoints, script
 

@@ -83,6 +83,7 @@ CASES = [
                                                                                    align_corners=False)), label="bilinear"),
     Case("depth_to_space", op(lambda F, x: F.depth_to_space(x, block_size=2)), label="pixel shuffle"),
     Case("Pad", op(lambda F, x: F.pad(x, mode="reflect", pad_width=(0, 0, 0, 0, 1, 1, 1, 1))), label="reflect"),
+    Case("Pad", op(lambda F, x: F.pad(x, mode="edge", pad_width=(0, 0, 0, 0, 2, 2, 2, 2))), label="edge"),
     Case("InstanceNorm", layer(lambda: nn.InstanceNorm(in_channels=4))),
     Case("softmax", op(lambda F, x: F.softmax(x, axis=1))),
     Case("log_softmax", op(lambda F, x: F.log_softmax(x, axis=1))),
@@ -97,6 +98,8 @@ CASES = [
     Case("LeakyReLU", layer(lambda: nn.PReLU(in_channels=4)), label="prelu"),
     Case("transpose", op(lambda F, x: F.transpose(x, axes=(0, 2, 3, 1)))),
     Case("Reshape", op(lambda F, x: F.reshape(x, shape=(0, -1)))),
+    Case("reshape_like", op(lambda F, x: F.reshape_like(F.transpose(x.reshape((0, 2, 2, -1)), axes=(0, 2, 1, 3)), x))),
+    Case("tanh", op(lambda F, x: F.tanh(x))),
     Case("_contrib_SyncBatchNorm", layer(lambda: gluon.contrib.nn.SyncBatchNorm(in_channels=4))),
 ]
 """Every case; the ONNX bridge must export each, and OpenVINO must give MXNet's outputs."""
