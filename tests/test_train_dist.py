@@ -50,6 +50,7 @@ def worker_script(tmp_path: Path, root: Path, *, kvstore: str = "dist_sync", bat
                             input_shape=[1, 3, 16, 16], data={{"dataset": "image_folder", "root": {str(root)!r}}})
         history = pipeline.fit(epochs={epochs}, batch_size={batch_size}, lr={lr}, kvstore={kvstore!r}, progress=False,
                                checkpoint_every=1, resume={resume!r}, out_dir={str(tmp_path / "run")!r}, callbacks=[Record()])
+        print("worker", rank_hint, "trained", history["step"], "steps", flush=True)
         with open({str(tmp_path)!r} + f"/result{{history['rank']}}.json", "w") as handle:  # one file each
             json.dump({{"rank": history["rank"], "step": history["step"], "steps": steps}}, handle)
     """))

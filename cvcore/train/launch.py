@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from ..errors import ConfigError, CvcoreError
 from .cluster import Host, Process, address, place
@@ -92,6 +92,22 @@ def remote_command(argv: Sequence[str], env: dict[str, str], cwd: str | None = N
     return f"cd {shlex.quote(cwd or os.getcwd())} && exec env {assignments} {shlex.join(argv)}"
 
 
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt here, even where the launcher was started with them ignored
+    (a background job of a non-interactive shell, nohup): stopping the job must always reach every process."""
+    previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class Job:
     """The processes of one job: started, watched until the workers finish or one fails, and stopped together."""
 
@@ -107,7 +123,8 @@ class Job:
     def run(self, timeout: float | None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            code = self._watch(deadline)
+            with interruptible():
+                code = self._watch(deadline)
         except KeyboardInterrupt:
             print("cvcore launch: interrupted; stopping every process (the workers save a checkpoint first)", file=sys.stderr)
             self.stop(GRACE_S)
@@ -191,7 +208,8 @@ def _launch_slurm(command: Sequence[str], workers: int, servers: int, port: int 
     job.start(Process("srun", 0, socket.gethostname()), argv, {**os.environ, PORT_VARIABLE: str(port or free_port(""))})
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        code = _wait_one(job.running[0][1], deadline)
+        with interruptible():
+            code = _wait_one(job.running[0][1], deadline)
     except KeyboardInterrupt:
         print("cvcore launch: interrupted; stopping the job step", file=sys.stderr)
         job.stop(GRACE_S)
