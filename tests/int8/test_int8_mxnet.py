@@ -83,6 +83,7 @@ def test_int8_after_the_hybridize_transform_quantizes_the_fused_graph(classifier
 
 
 def test_the_third_party_backbone_quantizes(tinynet):
+    mx.random.seed(0)  # random weights and inputs: without a seed, 1 order in many fell just under the bound
     pipeline = Pipeline(task="classification", backbone="tinynet", classes=3, input_shape=[1, 3, 32, 32])
     x = mx.nd.random.uniform(0, 1, (16, 3, 32, 32))
     expected = pipeline.net(x).asnumpy()
