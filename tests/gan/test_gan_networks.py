@@ -138,3 +138,15 @@ def test_convolutions_start_from_the_papers_normal_and_norm_layers_from_identity
     assert abs(params["model.10.conv_block.1.weight"].data().asnumpy().std() - 0.02) < 0.001
     assert (params["model.10.conv_block.2.gamma"].data().asnumpy() == 1).all()
     assert not params["model.10.conv_block.1.bias"].data().asnumpy().any()
+
+
+@pytest.mark.parametrize("task, options, message", [
+    ("super_resolution", {"generator": {"bicubic_skipp": True}, "content_loss": "mse"}, "did you mean 'bicubic_skip'"),
+    ("super_resolution", {"discriminator": {"width": 8}, "content_loss": "mse"}, "'discriminator' key: 'width'"),
+    ("image_translation", {"generator": {"block": 2}}, "did you mean 'blocks'"),
+])
+def test_a_typo_in_a_network_option_is_named(task, options, message):
+    from cvcore import Pipeline
+
+    with pytest.raises(ConfigError, match=message):
+        Pipeline(task, **options)

@@ -1,13 +1,15 @@
 """What the GAN tasks share: options with defaults, one optimizer per role group, sample grids, predict on pictures."""
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import numpy as np
 from mxnet import gluon
 
 from cvcore import Task
+from cvcore.options import check_keys
 
 from .pictures import Result
 from .samples import SampleGrid
@@ -28,6 +30,12 @@ class GANTask(Task):
         """The pipeline's value of task option ``name``, else its default."""
         value = pipeline.options.get(name)
         return self.defaults[name] if value is None else value
+
+    def build(self, pipeline: "Pipeline", name: str, network: Callable[..., gluon.HybridBlock]) -> gluon.HybridBlock:
+        """``network(**options)`` with the task option ``name``'s table; an unknown key is a ConfigError naming it."""
+        options = dict(self.setting(pipeline, name))
+        check_keys(options, [key for key in inspect.signature(network).parameters], f"{self.name} option {name!r} key")
+        return network(**options)
 
     def parameter_groups(self, pipeline: "Pipeline") -> dict[str, Any]:
         groups = {}

@@ -51,8 +51,8 @@ class SuperResolutionTask(GANTask):
     }
 
     def network(self, pipeline: "Pipeline") -> GANNet:
-        return GANNet({"generator": SRGenerator(**dict(self.setting(pipeline, "generator"))),
-                       "discriminator": SRDiscriminator(**dict(self.setting(pipeline, "discriminator")))})
+        return GANNet({"generator": self.build(pipeline, "generator", SRGenerator),
+                       "discriminator": self.build(pipeline, "discriminator", SRDiscriminator)})
 
     def sample_transform(self, pipeline: "Pipeline", train: bool) -> SRSampleTransform:
         return SRSampleTransform(SCALE, int(self.setting(pipeline, "crop")), train)

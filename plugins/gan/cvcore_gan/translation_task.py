@@ -49,8 +49,8 @@ class ImageTranslationTask(GANTask):
     }
 
     def network(self, pipeline: "Pipeline") -> GANNet:
-        options = dict(self.setting(pipeline, "generator"))
-        return GANNet({"generator_ab": ResnetGenerator(**options), "generator_ba": ResnetGenerator(**options),
+        return GANNet({"generator_ab": self.build(pipeline, "generator", ResnetGenerator),
+                       "generator_ba": self.build(pipeline, "generator", ResnetGenerator),
                        "discriminator_a": PatchDiscriminator(), "discriminator_b": PatchDiscriminator()})
 
     def sample_transform(self, pipeline: "Pipeline", train: bool) -> TranslationTransform:
